@@ -1,0 +1,67 @@
+# Exosome-serum assistant: `make run` serves it, `make test` proves it.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV      := .venv
+PY        := $(VENV)/bin/python
+RASA      := $(VENV)/bin/rasa
+STAMP     := $(VENV)/.installed
+SPACY_DIR := build/spacy-blank-en
+MODEL_DIR := models
+# Everything the trained model depends on; a change to any of them retrains.
+TRAIN_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null) \
+                $(shell find addons -name '*.py' 2>/dev/null) actions/knowledge/protocol.yml
+MODEL     := $(MODEL_DIR)/assistant.tar.gz
+
+# A Python 3.10 that actually runs: PATH first, then pyenv's versions (a pyenv shim on PATH may not run).
+PYTHON310 ?= $(shell for p in python3.10 $$(ls -d $$(pyenv root 2>/dev/null || echo $$HOME/.pyenv)/versions/3.10.*/bin/python 2>/dev/null | sort -rV); do \
+                 "$$p" -c 'import sys; assert sys.version_info[:2] == (3, 10)' >/dev/null 2>&1 && { command -v "$$p"; break; }; done)
+
+.PHONY: help setup train run test evaluate bench clean
+
+help:
+	@echo "make run       set up, train when needed, serve the assistant (REST/socket.io :5005, actions :5055, demo :8080)"
+	@echo "make test      set up, train when needed, run the whole test suite"
+	@echo "make train     retrain the model if data/config/domain/knowledge changed"
+	@echo "make evaluate  NLU held-out + cross-validation report, core story report"
+	@echo "make bench     load benchmark against this assistant and stock 'rasa init'"
+
+$(PY):
+	@if [ -z "$(PYTHON310)" ]; then \
+	  echo "error: Rasa 3.6 needs Python 3.10, and none that runs was found on PATH or under pyenv." >&2; \
+	  echo "       Install one (e.g. 'pyenv install 3.10') or pass PYTHON310=/path/to/python3.10." >&2; exit 1; fi
+	@echo "==> creating $(VENV) with $(PYTHON310)"
+	$(PYTHON310) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(PY)
+	@echo "==> installing the project and its dependencies (first time: a few minutes, ~2.7 GB)"
+	$(PY) -m pip install --quiet --upgrade "pip<24.1"
+	$(PY) -m pip install --progress-bar off -e ".[dev]"
+	@touch $@
+
+$(SPACY_DIR)/meta.json: $(STAMP)
+	@echo "==> building the blank English spaCy pipeline in $(SPACY_DIR)"
+	$(PY) -m addons.build_spacy $(SPACY_DIR)
+
+setup: $(STAMP) $(SPACY_DIR)/meta.json
+
+$(MODEL): $(STAMP) $(SPACY_DIR)/meta.json $(TRAIN_INPUTS)
+	@echo "==> training the model (data, config, domain or knowledge changed)"
+	$(RASA) train --fixed-model-name assistant --out $(MODEL_DIR)
+
+train: $(MODEL)
+
+run: setup $(MODEL)
+	$(PY) -m scripts.serve
+
+test: setup $(MODEL)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+evaluate: setup
+	$(PY) -m scripts.evaluate
+
+bench: setup $(MODEL)
+	$(PY) -m scripts.bench $(BENCH_ARGS)
+
+clean:
+	rm -rf $(MODEL_DIR) build .rasa results

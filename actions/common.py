@@ -1,0 +1,50 @@
+"""Reading the tracker into the query layer's terms (the only place that knows slot names)."""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
+
+from actions.knowledge import KnowledgeBase, load_knowledge
+from actions.knowledge.query import Answer
+from actions.knowledge.resolve import State, Turn, group_entities
+
+PROFILE_SLOTS = ("skin_type", "skin_tone", "concern", "life_stage", "medication", "ingredient")
+
+
+def kb() -> KnowledgeBase:
+    return load_knowledge()
+
+
+def _list(value: Any) -> List[str]:
+    if value is None:
+        return []
+    return [str(v) for v in (value if isinstance(value, list) else [value]) if v]
+
+
+def turn_from(tracker: Tracker) -> Turn:
+    latest: Dict[str, Any] = tracker.latest_message or {}
+    intent = (latest.get("intent") or {}).get("name")
+    return Turn(intent=intent, text=latest.get("text") or "", entities=group_entities(latest.get("entities") or []))
+
+
+def state_from(tracker: Tracker) -> State:
+    slot = tracker.get_slot
+    conditions = [c for c in (slot("life_stage"), slot("medication")) if c]
+    return State(
+        skin_types=_list(slot("skin_type")),
+        skin_tone=slot("skin_tone"),
+        concerns=_list(slot("concern")),
+        conditions=conditions,
+        ingredients=_list(slot("ingredient")),
+        last_topic=slot("last_topic"),
+        last_time=slot("last_time"),
+    )
+
+
+def remember(answer: Optional[Answer], time: Optional[str]) -> List[Dict[str, Any]]:
+    """Events that record what was just answered, for follow-ups."""
+    if answer is None:
+        return []
+    return [SlotSet("last_topic", answer.topic), SlotSet("last_time", time)]

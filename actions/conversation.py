@@ -1,0 +1,59 @@
+"""Help, hand-off and forgetting the profile: conversation glue around the protocol answers."""
+from __future__ import annotations
+
+import os
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.common import PROFILE_SLOTS, kb, remember, state_from, turn_from
+from actions.knowledge import query
+from actions.knowledge.resolve import resolve
+from actions.render import utter
+
+#: Who a user is handed to; brands set it per deployment.
+HANDOFF_ENV = "HANDOFF_CONTACT"
+DEFAULT_HANDOFF = "write to our skincare team at care@example.com (Mon–Fri, 9:00–17:00)"
+
+
+class ActionHelp(Action):
+    """Fallback and out-of-scope: answer what the message does name, else say what I can do."""
+
+    def name(self) -> Text:
+        return "action_help"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[Dict[Text, Any]]:
+        turn = turn_from(tracker)
+        intent = turn.intent
+        base = kb()
+        turn.intent = None  # a low-confidence or off-topic guess: let the entities speak
+        question = resolve(turn, state_from(tracker))
+        if question.topic or question.safety:
+            answers = [query.safety(base, kind) for kind in question.safety]
+            answer = query.answer(base, question.topic, question.context) if question.topic else None
+            utter(dispatcher, base, answers + ([answer] if answer else []))
+            return remember(answer, question.context.time)
+        response = {"out_of_scope": "utter_out_of_scope", "help": "utter_capabilities"}.get(intent, "utter_help")
+        dispatcher.utter_message(response=response)
+        return []
+
+
+class ActionHandoff(Action):
+    def name(self) -> Text:
+        return "action_handoff"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[Dict[Text, Any]]:
+        dispatcher.utter_message(response="utter_handoff", contact=os.environ.get(HANDOFF_ENV) or DEFAULT_HANDOFF)
+        return []
+
+
+class ActionForgetProfile(Action):
+    def name(self) -> Text:
+        return "action_forget_profile"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[Dict[Text, Any]]:
+        dispatcher.utter_message(response="utter_profile_forgotten")
+        slots = PROFILE_SLOTS + ("last_topic", "last_time", "walkthrough_step", "walkthrough_time")
+        return [SlotSet(name, None) for name in slots]

@@ -1,0 +1,153 @@
+"""Find the knowledge base's vocabulary in text with spaCy — skin types, tones, concerns, ingredients …
+
+The one list of terms lives in ``protocol.yml`` (``vocabulary:``). This module turns it into a spaCy
+``PhraseMatcher`` (exact, case-insensitive, with plural / hyphen / apostrophe variants) plus a small
+typo-tolerant pass, and resolves overlaps longest-first. It needs spaCy, not Rasa: the Rasa NLU
+component in ``addons/`` and the tests both use it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
+
+from spacy.language import Language
+from spacy.matcher import PhraseMatcher
+from spacy.tokens import Doc
+
+from .schema import KnowledgeBase
+
+#: Vocabulary group whose phrases only shield their words from being extracted.
+IGNORE = "ignore"
+
+
+@dataclass(frozen=True)
+class EntityMatch:
+    entity: str
+    value: str
+    start: int  # character offsets into the text
+    end: int
+    text: str
+    exact: bool
+
+
+def variants(phrase: str) -> Set[str]:
+    """Spelling variants a user may type: plural, hyphen/space/joined, apostrophe-less, -ise/-ize."""
+    base = " ".join(phrase.lower().split())
+    out = {base}
+    if "-" in base:
+        out |= {base.replace("-", " "), base.replace("-", "")}
+    if "'" in base:
+        out |= {v.replace("'", "") for v in list(out)}
+    for v in list(out):
+        if "ise" in v:
+            out.add(v.replace("ise", "ize"))
+        if "ize" in v:
+            out.add(v.replace("ize", "ise"))
+    for v in list(out):
+        last = v.rsplit(" ", 1)[-1]
+        if len(last) > 3 and last.isalpha() and not last.endswith("s"):
+            out.add(v + "s")
+    return out
+
+
+def _squeeze(word: str) -> str:
+    return "".join(c for i, c in enumerate(word) if i == 0 or c != word[i - 1])
+
+
+def _edit_distance(a: str, b: str, limit: int) -> int:
+    """Damerau-Levenshtein (optimal string alignment) distance, stopping early past ``limit``."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    prev2: List[int] = []
+    prev = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        cur = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cost = a[i - 1] != b[j - 1]
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                cur[j] = min(cur[j], prev2[j - 2] + 1)
+        if min(cur) > limit:
+            return limit + 1
+        prev2, prev = prev, cur
+    return prev[-1]
+
+
+def similar(word: str, term: str) -> bool:
+    """Whether ``word`` is a plausible typo of vocabulary word ``term`` (both lower-case).
+
+    Conservative on purpose: the first letter must agree, short words only forgive doubled letters,
+    longer words one edit, long words two.
+    """
+    if word == term:
+        return True
+    if not word or not term or word[0] != term[0] or not word.isalpha():
+        return False
+    if len(term) >= 4 and _squeeze(word) == _squeeze(term):
+        return True
+    if len(term) < 6:
+        return False
+    return _edit_distance(word, term, 2) <= (1 if len(term) < 9 else 2)
+
+
+class VocabularyMatcher:
+    """Extracts vocabulary entities from text, built once from the knowledge base."""
+
+    def __init__(self, nlp: Language, kb: KnowledgeBase) -> None:
+        self.nlp = nlp
+        self.matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
+        self.labels: Dict[str, Tuple[str, str]] = {}
+        self.patterns: List[Tuple[Tuple[str, ...], str]] = []  # (lower tokens, key) for the typo pass
+        for entity, values in kb.vocabulary.items():
+            for value, phrases in values.items():
+                key = f"{entity}\t{value}"
+                self.labels[key] = (entity, value)
+                docs = [nlp.make_doc(v) for p in phrases for v in sorted(variants(str(p)))]
+                self.matcher.add(key, docs)
+                self.patterns += [(tuple(t.lower_ for t in d), key) for d in docs]
+        self.patterns.sort(key=lambda p: -len(p[0]))
+
+    def __call__(self, text: str, doc: Optional[Doc] = None) -> List[EntityMatch]:
+        doc = doc if doc is not None else self.nlp.make_doc(text)
+        spans = [(start, end, self.nlp.vocab.strings[key], True) for key, start, end in self.matcher(doc)]
+        spans += self._typo_spans(doc, {i for s, e, _, _ in spans for i in range(s, e)})
+        return self._resolve(doc, spans)
+
+    def _typo_spans(self, doc: Doc, covered: Set[int]) -> List[Tuple[int, int, str, bool]]:
+        words = [t.lower_ for t in doc]
+        found = []
+        for i in range(len(words)):
+            if i in covered:
+                continue
+            for tokens, key in self.patterns:
+                n = len(tokens)
+                if i + n <= len(words) and all(similar(words[i + k], tokens[k]) for k in range(n)):
+                    found.append((i, i + n, key, False))
+                    break
+        return found
+
+    def _resolve(self, doc: Doc, spans: Iterable[Tuple[int, int, str, bool]]) -> List[EntityMatch]:
+        """Longest span wins, then exact over typo; ignore-phrases shield their words and vanish."""
+        taken: Set[int] = set()
+        chosen = []
+        for start, end, key, exact in sorted(spans, key=lambda s: (-(s[1] - s[0]), not s[3], s[0])):
+            if taken.intersection(range(start, end)):
+                continue
+            taken.update(range(start, end))
+            chosen.append((start, end, key, exact))
+        out = []
+        for start, end, key, exact in sorted(chosen):
+            entity, value = self.labels[key]
+            if entity == IGNORE:
+                continue
+            span = doc[start:end]
+            out.append(EntityMatch(entity, value, span.start_char, span.end_char, span.text, exact))
+        return out
+
+    def values(self, text: str, entity: str) -> List[str]:
+        """The distinct values of ``entity`` found in ``text``, in order of appearance."""
+        return list(dict.fromkeys(m.value for m in self(text) if m.entity == entity))
+
+
+def entity_names(kb: KnowledgeBase) -> Sequence[str]:
+    return [e for e in kb.vocabulary if e != IGNORE]

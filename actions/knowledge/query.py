@@ -1,0 +1,637 @@
+"""Answer questions about the protocol for one user's profile — pure Python, no Rasa.
+
+Every public function takes the knowledge base and a :class:`Context` (profile plus what the user is
+asking about) and returns an :class:`Answer`: markdown text, the protocol sections it follows, and
+quick replies. Texts come from ``protocol.yml`` only; this module just chooses and orders them.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
+
+from .schema import Fact, Ingredient, KnowledgeBase, SkinTone, SkinType, Step
+
+#: Concerns for which the protocol's darker-tones/hyperpigmentation section applies whatever the tone.
+PIGMENT_CONCERNS = frozenset({"hyperpigmentation", "pih", "melasma", "uneven_tone"})
+#: Ingredient categories a pregnancy, prescription or age flag puts on hold until a doctor says yes.
+CAUTION_CATEGORIES = frozenset({"active", "strong"})
+
+Button = Tuple[str, str]  # (title, payload)
+
+
+@dataclass(frozen=True)
+class Profile:
+    """What the user told us about their skin."""
+
+    skin_types: Tuple[str, ...] = ()
+    skin_tone: Optional[str] = None
+    concerns: Tuple[str, ...] = ()
+    #: safety flags the user mentioned: pregnancy, minor, prescription
+    conditions: Tuple[str, ...] = ()
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.skin_types or self.skin_tone or self.concerns)
+
+    @property
+    def pigment_prone(self) -> bool:
+        return self.skin_tone == "darker" or bool(PIGMENT_CONCERNS & set(self.concerns))
+
+
+@dataclass(frozen=True)
+class Context:
+    """A question: the profile plus what it is about (each optional)."""
+
+    profile: Profile = Profile()
+    ingredients: Tuple[str, ...] = ()
+    product: Optional[str] = None
+    step: Optional[str] = None
+    time: Optional[str] = None  # "am" | "pm"
+
+
+@dataclass
+class Answer:
+    topic: str
+    text: str
+    sources: List[str] = field(default_factory=list)
+    buttons: List[Button] = field(default_factory=list)
+
+    def section_titles(self, kb: KnowledgeBase) -> List[str]:
+        seen: List[str] = []
+        for source in self.sources:
+            title = kb.sections[source].title
+            if source not in ("not_in_protocol", "safety_policy") and title not in seen:
+                seen.append(title)
+        return seen
+
+
+class _Writer:
+    """Collects lines and the sources they come from."""
+
+    def __init__(self) -> None:
+        self.lines: List[str] = []
+        self.sources: List[str] = []
+
+    def add(self, text: Optional[str], source: Optional[str] = None, prefix: str = "") -> None:
+        if text:
+            self.lines.append(prefix + text.strip())
+            if source and source not in self.sources:
+                self.sources.append(source)
+
+    def fact(self, fact: Fact, prefix: str = "") -> None:
+        self.add(fact.text, fact.source, prefix)
+
+    def answer(self, topic: str, buttons: Sequence[Button] = ()) -> Answer:
+        return Answer(topic, "\n".join(self.lines), self.sources, list(buttons))
+
+
+# --------------------------------------------------------------------------- lookups
+
+def skin_type(kb: KnowledgeBase, type_id: str) -> SkinType:
+    return next(t for t in kb.skin_types if t.id == type_id)
+
+
+def skin_tone(kb: KnowledgeBase, tone_id: str) -> SkinTone:
+    return next(t for t in kb.skin_tones if t.id == tone_id)
+
+
+def ingredient(kb: KnowledgeBase, ingredient_id: str) -> Ingredient:
+    return next(i for i in kb.ingredients if i.id == ingredient_id)
+
+
+def step(kb: KnowledgeBase, step_id: str) -> Step:
+    return next(s for s in kb.steps if s.id == step_id)
+
+
+def routine_steps(kb: KnowledgeBase, time: Optional[str]) -> List[Step]:
+    """The steps of the AM (default) or PM routine, in order."""
+    return [s for s in kb.steps if not (s.am_only and time == "pm")]
+
+
+def describe_profile(kb: KnowledgeBase, profile: Profile) -> str:
+    parts = [skin_type(kb, t).label + " skin" for t in profile.skin_types]
+    if profile.skin_tone:
+        parts.append(skin_tone(kb, profile.skin_tone).label)
+    labels = {c.id: c.label for c in kb.concerns}
+    parts += [labels[c] for c in profile.concerns if c in labels]
+    return ", ".join(parts)
+
+
+def _types(kb: KnowledgeBase, profile: Profile) -> List[SkinType]:
+    return [skin_type(kb, t) for t in profile.skin_types]
+
+
+def _covered_types(kb: KnowledgeBase, profile: Profile) -> List[SkinType]:
+    return [t for t in _types(kb, profile) if t.covered]
+
+
+def _darker(kb: KnowledgeBase, profile: Profile) -> Optional[SkinTone]:
+    return skin_tone(kb, "darker") if profile.pigment_prone else None
+
+
+def _uncovered_notes(kb: KnowledgeBase, profile: Profile, w: _Writer) -> None:
+    for t in _types(kb, profile):
+        if not t.covered:
+            w.add(t.note, t.source)
+    if profile.skin_tone and not skin_tone(kb, profile.skin_tone).covered and not profile.pigment_prone:
+        tone = skin_tone(kb, profile.skin_tone)
+        w.add(tone.note, tone.source)
+
+
+def _for(t: SkinType) -> str:
+    return f"_For {t.label} skin:_ "
+
+
+def _skin_type_buttons(kb: KnowledgeBase) -> List[Button]:
+    return [(t.label.capitalize(), f'/inform_profile{{"skin_type":"{t.id}"}}') for t in kb.skin_types]
+
+
+NEXT_BUTTONS: List[Button] = [("Walk me through it", "/walkthrough_start"), ("What should I avoid?", "/ask_avoid")]
+
+
+# --------------------------------------------------------------------------- answers
+
+def routine(kb: KnowledgeBase, ctx: Context) -> Answer:
+    """The whole routine, with the profile's adjustments folded into the steps they change."""
+    p, w = ctx.profile, _Writer()
+    when = {"am": "morning ", "pm": "evening "}.get(ctx.time or "", "")
+    w.add(f"Here's the {when}routine" + (f" for your {describe_profile(kb, p)}:" if not p.is_empty else ":"))
+    types, darker = _covered_types(kb, p), _darker(kb, p)
+    for n, s in enumerate(routine_steps(kb, ctx.time), 1):
+        w.add(f"{n}. **{s.title}** — {s.text}", s.source)
+        for t in types:
+            extra = {"cleanse": t.cleansing, "treatments": t.layering, "moisturize": t.moisturizer}.get(s.id)
+            w.add(extra, t.source, prefix="   " + _for(t))
+        if darker and s.id == "treatments" and ctx.time != "am":
+            w.add(darker.layering_pm, darker.source, prefix="   _For hyperpigmentation:_ ")
+        if darker and s.id == "sunscreen":
+            w.add(darker.sunscreen_type, darker.source, prefix="   _For darker tones:_ ")
+    if ctx.time == "pm":
+        w.add("Sunscreen is the last step of the morning routine only.", "step_5")
+    _uncovered_notes(kb, p, w)
+    buttons = list(NEXT_BUTTONS)
+    if p.is_empty:
+        w.add("Tell me your skin type or tone and I'll tailor each step.")
+        buttons = _skin_type_buttons(kb)[:3] + buttons[:1]
+    return w.answer("routine", buttons)
+
+
+def summary(kb: KnowledgeBase, ctx: Context) -> Answer:
+    """A short AM / PM card."""
+    p, w = ctx.profile, _Writer()
+    types, darker = _covered_types(kb, p), _darker(kb, p)
+    title = f"**Your routine card** ({describe_profile(kb, p)})" if not p.is_empty else "**Routine card**"
+    w.add(title)
+    for time, label in (("am", "☀️ **Morning**"), ("pm", "🌙 **Evening**")):
+        names = []
+        for s in routine_steps(kb, time):
+            name = s.title.split(" (")[0]
+            if s.id == "sunscreen":
+                name = "broad-spectrum SPF 30+" + (" (mineral)" if darker else "")
+            if s.id == "treatments" and time == "pm" and darker:
+                name += " (brightening, e.g. niacinamide)"
+            names.append(name)
+        w.add(f"{label}: " + " → ".join(names), "step_1")
+    for t in types:
+        w.add(f"{t.moisturizer} {t.avoid}", t.source, prefix=_for(t))
+    w.add(kb.key_considerations.frequency.text, kb.key_considerations.frequency.source)
+    return w.answer("summary", NEXT_BUTTONS[:1])
+
+
+def adjustments(kb: KnowledgeBase, ctx: Context) -> Answer:
+    """Everything the protocol changes for this profile."""
+    p, w = ctx.profile, _Writer()
+    if p.is_empty:
+        w.add("The protocol adapts to skin type (oily/acne-prone, dry/dehydrated, sensitive/rosacea-prone) "
+              "and to darker skin tones prone to hyperpigmentation. Which fits you?")
+        return w.answer("adjustments", _skin_type_buttons(kb)[:3] + [("Darker skin tone", '/inform_profile{"skin_tone":"darker"}')])
+    w.add(f"For your {describe_profile(kb, p)}:")
+    for t in _covered_types(kb, p):
+        w.add(f"**{t.label.capitalize()}** — {t.cleansing} {t.layering} {t.moisturizer} {t.avoid}", t.source)
+        if t.exfoliation and t.exfoliation not in (t.avoid or ""):
+            w.add(t.exfoliation, t.source, prefix="   ")
+    darker = _darker(kb, p)
+    if darker:
+        w.add(f"**Hyperpigmentation** — {darker.relevance} {darker.serum} {darker.layering_pm}", darker.source)
+        w.add(darker.sun_protection + " " + darker.sunscreen_type, darker.source, prefix="   ")
+        w.add(darker.exfoliation, darker.source, prefix="   ")
+    _uncovered_notes(kb, p, w)
+    return w.answer("adjustments", NEXT_BUTTONS)
+
+
+def profile_ack(kb: KnowledgeBase, ctx: Context) -> Answer:
+    """Acknowledge a profile update with what it changes, briefly."""
+    p, w = ctx.profile, _Writer()
+    w.add(f"Got it — {describe_profile(kb, p)}. Here's what that changes:")
+    for t in _covered_types(kb, p):
+        w.add(f"{t.serum} {t.cleansing} {t.layering} {t.moisturizer} {t.avoid}", t.source, prefix="• " + _for(t))
+    darker = _darker(kb, p)
+    if darker:
+        w.add(f"{darker.serum} {darker.layering_pm}", darker.source, prefix="• _For hyperpigmentation:_ ")
+        w.add(_brightening_list(kb), "tone_darker", prefix="   ")
+        w.add(darker.sunscreen_type, darker.source, prefix="   ")
+    _uncovered_notes(kb, p, w)
+    return w.answer("profile", [("Show my routine", "/ask_routine"), *NEXT_BUTTONS])
+
+
+def _brightening_list(kb: KnowledgeBase) -> str:
+    labels = [ingredient(kb, i).label for i in skin_tone(kb, "darker").brightening]
+    return "Brightening options the protocol names: " + "; ".join(labels) + "."
+
+
+def step_detail(kb: KnowledgeBase, ctx: Context) -> Answer:
+    """One step: what, why, and what the profile changes."""
+    p, w = ctx.profile, _Writer()
+    s = step(kb, ctx.step or "apply_serum")
+    w.add(f"**Step {s.number}: {s.title}** — {s.text}", s.source)
+    w.add(s.why, s.source, prefix="Why: ")
+    field_for_step = {"cleanse": "cleansing", "apply_serum": "serum", "treatments": "layering", "moisturize": "moisturizer"}
+    for t in _covered_types(kb, p):
+        if s.id in field_for_step:
+            w.add(getattr(t, field_for_step[s.id]), t.source, prefix=_for(t))
+    darker = _darker(kb, p)
+    if darker and s.id == "sunscreen":
+        w.add(f"{darker.sun_protection} {darker.sunscreen_type}", darker.source)
+    if darker and s.id == "treatments":
+        w.add(f"{darker.layering_pm} {_brightening_list(kb)}", darker.source)
+    if s.id == "absorb":
+        principle = next(pr for pr in kb.principles if pr.id == "allow_absorption")
+        w.add(principle.text, principle.source)
+    return w.answer("step", NEXT_BUTTONS[:1])
+
+
+def absorption(kb: KnowledgeBase, ctx: Context) -> Answer:
+    w = _Writer()
+    s = step(kb, "absorb")
+    w.add(f"{s.text} {s.why}", s.source)
+    w.add("Then continue with any optional actives, then your moisturiser"
+          + (" and, in the morning, sunscreen." if ctx.time != "pm" else "."), "step_3")
+    return w.answer("absorption", [("Remind me when it's absorbed", "/set_reminder"), NEXT_BUTTONS[0]])
+
+
+def amount(kb: KnowledgeBase, ctx: Context) -> Answer:
+    w = _Writer()
+    s = step(kb, "apply_serum")
+    w.add(s.text, s.source)
+    w.add(kb.key_considerations.frequency.text, kb.key_considerations.frequency.source)
+    return w.answer("amount", NEXT_BUTTONS[:1])
+
+
+def frequency(kb: KnowledgeBase, ctx: Context) -> Answer:
+    w = _Writer()
+    w.fact(kb.key_considerations.frequency)
+    consistency = next(pr for pr in kb.principles if pr.id == "consistency")
+    w.add(consistency.text, consistency.source)
+    w.add(step(kb, "sunscreen").text, "step_5", prefix="If you use it in the morning: ")
+    return w.answer("frequency", [("Morning routine", '/ask_routine{"time_of_day":"am"}'),
+                                  ("Evening routine", '/ask_routine{"time_of_day":"pm"}')])
+
+
+def layering(kb: KnowledgeBase, ctx: Context) -> Answer:
+    """Product order; with an ingredient or product in context, where that one goes."""
+    if ctx.ingredients:
+        return ingredient_answer(kb, ctx)
+    p, w = ctx.profile, _Writer()
+    w.fact(kb.key_considerations.layering)
+    order = " → ".join(s.title.split(" (")[0] for s in routine_steps(kb, ctx.time))
+    w.add(f"Order: {order}.", "step_3")
+    w.add(step(kb, "treatments").text, "step_3")
+    for t in _covered_types(kb, p):
+        w.add(f"{t.layering} {t.moisturizer}", t.source, prefix=_for(t))
+    darker = _darker(kb, p)
+    if darker:
+        w.add(f"{darker.layering_pm} {_brightening_list(kb)}", darker.source, prefix="_For hyperpigmentation:_ ")
+    _uncovered_notes(kb, p, w)
+    return w.answer("layering", NEXT_BUTTONS[:1])
+
+
+def _caution_for(kb: KnowledgeBase, p: Profile, ing: Ingredient, w: _Writer) -> bool:
+    """Add safety flags that put this ingredient on hold; True when one applies."""
+    if ing.category not in CAUTION_CATEGORIES:
+        return False
+    flagged = False
+    for condition in ("pregnancy", "prescription", "minor"):
+        if condition in p.conditions:
+            w.fact(getattr(kb.safety, condition))
+            flagged = True
+    return flagged
+
+
+def ingredient_answer(kb: KnowledgeBase, ctx: Context) -> Answer:
+    """Where each asked-about ingredient goes and what the profile changes about it."""
+    p, w = ctx.profile, _Writer()
+    if not ctx.ingredients:
+        w.add(step(kb, "treatments").text, "step_3")
+        w.add("Which ingredient are you thinking of?")
+        return w.answer("ingredient", [("Retinol", '/ask_ingredient{"ingredient":"retinoid"}'),
+                                       ("Vitamin C", '/ask_ingredient{"ingredient":"vitamin_c"}'),
+                                       ("Niacinamide", '/ask_ingredient{"ingredient":"niacinamide"}')])
+    for ing_id in ctx.ingredients:
+        ing = ingredient(kb, ing_id)
+        held = _caution_for(kb, p, ing, w)
+        first = True
+        for fact in ing.general:
+            w.fact(fact, prefix=f"**{ing.label.capitalize()}:** " if first and len(ctx.ingredients) > 1 else "")
+            first = False
+        if held:
+            continue
+        for type_id in p.skin_types:
+            for fact in ing.by_type.get(type_id, []):
+                w.fact(fact)
+        if p.pigment_prone:
+            for fact in ing.by_tone.get("darker", []):
+                w.fact(fact)
+    if "vitamin_c" in ctx.ingredients and "retinoid" in ctx.ingredients:
+        w.add("The protocol doesn't say whether to combine them in one routine; it only says that both go "
+              "after the serum has fully absorbed.", "not_in_protocol")
+    return w.answer("ingredient", NEXT_BUTTONS[:1])
+
+
+def product_answer(kb: KnowledgeBase, ctx: Context) -> Answer:
+    """Which cleanser / moisturiser / … suits this profile."""
+    p, w = ctx.profile, _Writer()
+    prod = next((x for x in kb.products if x.id == ctx.product), None)
+    if prod is None:
+        return routine(kb, ctx)
+    if prod.id == "sunscreen":
+        return sunscreen(kb, ctx)
+    if prod.id in ("exfoliant", "scrub"):
+        return exfoliation(kb, ctx)
+    if prod.step:
+        s = step(kb, prod.step)
+        w.add(f"**{s.title}** — {s.text}", s.source)
+    if prod.id == "toner":
+        w.add("The protocol doesn't cover toners, except that alcohol-based toners are to be avoided with "
+              "sensitive or rosacea-prone skin.", "type_sensitive")
+    if prod.id == "facial_oil":
+        w.add(kb.key_considerations.layering.text, kb.key_considerations.layering.source)
+    types = _covered_types(kb, p)
+    if prod.by_type_field:
+        for t in types:
+            w.add(getattr(t, prod.by_type_field), t.source, prefix=_for(t))
+        if prod.id == "moisturizer" and not types:
+            hydration = next(pr for pr in kb.principles if pr.id == "hydration")
+            w.add(hydration.text, hydration.source)
+    _uncovered_notes(kb, p, w)
+    buttons: List[Button] = NEXT_BUTTONS[:1]
+    if not types and prod.by_type_field:
+        w.add("What's your skin type? I'll tell you what the protocol suggests for it.")
+        buttons = _skin_type_buttons(kb)[:3]
+    return w.answer("product", buttons)
+
+
+def sunscreen(kb: KnowledgeBase, ctx: Context) -> Answer:
+    w = _Writer()
+    s = step(kb, "sunscreen")
+    if ctx.time == "pm":
+        w.add("At night you don't need it: sunscreen is the last step of the morning routine. "
+              f"{s.text}", s.source)
+    else:
+        w.add(f"{s.text} {s.why}", s.source)
+        principle = next(pr for pr in kb.principles if pr.id == "sun_protection")
+        w.add(principle.text, principle.source)
+    tone = skin_tone(kb, "darker")
+    prefix = "" if ctx.profile.pigment_prone else "_For darker skin tones or hyperpigmentation:_ "
+    if ctx.profile.pigment_prone:
+        w.add(tone.sun_protection, tone.source)
+    w.add(tone.sunscreen_type, tone.source, prefix=prefix)
+    return w.answer("sunscreen", NEXT_BUTTONS[:1])
+
+
+def exfoliation(kb: KnowledgeBase, ctx: Context) -> Answer:
+    p, w = ctx.profile, _Writer()
+    types, darker = _covered_types(kb, p), _darker(kb, p)
+    for t in types:
+        w.add(t.exfoliation, t.source, prefix=_for(t))
+    if darker:
+        w.add(darker.exfoliation, darker.source, prefix="_For darker tones / hyperpigmentation:_ ")
+    if not types and not darker:
+        w.add("The protocol's exfoliation advice depends on your skin:")
+        for t in kb.skin_types:
+            if t.covered:
+                w.add(t.exfoliation, t.source, prefix="• " + _for(t))
+        tone = skin_tone(kb, "darker")
+        w.add(tone.exfoliation, tone.source, prefix="• _For darker tones / hyperpigmentation:_ ")
+    w.add(step(kb, "treatments").text, "step_3", prefix="Leave-on exfoliating acids count as actives: ")
+    _uncovered_notes(kb, p, w)
+    return w.answer("exfoliation", NEXT_BUTTONS[1:])
+
+
+def avoid(kb: KnowledgeBase, ctx: Context) -> Answer:
+    p, w = ctx.profile, _Writer()
+    types, darker = _covered_types(kb, p), _darker(kb, p)
+    for t in types:
+        w.add(t.avoid, t.source, prefix=_for(t))
+    if darker:
+        w.add(darker.avoid, darker.source, prefix="_For darker tones / hyperpigmentation:_ ")
+        hq = ingredient(kb, "hydroquinone").general[0]
+        w.fact(hq)
+    if not types and not darker:
+        w.add("It depends on your skin — here's what the protocol says to avoid:")
+        for t in kb.skin_types:
+            if t.covered:
+                w.add(t.avoid, t.source, prefix="• " + _for(t))
+        tone = skin_tone(kb, "darker")
+        w.add(tone.avoid, tone.source, prefix="• _For darker tones / hyperpigmentation:_ ")
+    w.fact(kb.key_considerations.patch_test)
+    _uncovered_notes(kb, p, w)
+    return w.answer("avoid", [] if types else _skin_type_buttons(kb)[:3])
+
+
+def benefits(kb: KnowledgeBase, ctx: Context) -> Answer:
+    p, w = ctx.profile, _Writer()
+    w.fact(kb.overview)
+    types, darker = _covered_types(kb, p), _darker(kb, p)
+    for t in types or [t for t in kb.skin_types if t.covered]:
+        w.add(t.serum, t.source, prefix=_for(t))
+    if darker or not types:
+        tone = skin_tone(kb, "darker")
+        w.add(tone.serum, tone.source, prefix="_For darker tones / hyperpigmentation:_ ")
+    w.fact(kb.safety.claims)
+    return w.answer("benefits", NEXT_BUTTONS[:1])
+
+
+def results(kb: KnowledgeBase, ctx: Context) -> Answer:
+    p, w = ctx.profile, _Writer()
+    w.fact(kb.safety.claims)
+    w.fact(kb.results)
+    darker = _darker(kb, p)
+    if darker:
+        w.add(f"{darker.serum} {darker.sun_protection}", darker.source)
+    w.fact(kb.disclaimer)
+    return w.answer("results", NEXT_BUTTONS[:1])
+
+
+def patch_test(kb: KnowledgeBase, ctx: Context) -> Answer:
+    p, w = ctx.profile, _Writer()
+    w.fact(kb.key_considerations.patch_test)
+    if "sensitive" in p.skin_types:
+        w.add("With sensitive or rosacea-prone skin, always patch test.", "type_sensitive")
+    w.fact(kb.key_considerations.listen)
+    return w.answer("patch_test", NEXT_BUTTONS[:1])
+
+
+def disclaimer(kb: KnowledgeBase, ctx: Context) -> Answer:
+    w = _Writer()
+    w.fact(kb.disclaimer)
+    return w.answer("disclaimer")
+
+
+def safety(kb: KnowledgeBase, kind: str) -> Answer:
+    """Safety guidance: reaction, pregnancy, prescription, minor, medical or claims."""
+    w = _Writer()
+    w.fact(getattr(kb.safety, kind))
+    if kind != "claims":
+        w.fact(kb.disclaimer)
+    return w.answer(f"safety_{kind}", [("Talk to a person", "/human_handoff")] if kind == "reaction" else [])
+
+
+def not_covered(kb: KnowledgeBase, ctx: Context) -> Answer:
+    """An honest 'the protocol doesn't cover that', with what it does say nearby."""
+    w = _Writer()
+    w.add("The protocol doesn't cover that, so I'd rather not guess.", "not_in_protocol")
+    w.add("What it does cover: the application steps, absorption time, layering, optional actives, "
+          "adjustments for skin type and tone, sun protection and patch testing.")
+    w.add("For anything specific to your skin, a licensed skincare professional or dermatologist can help.",
+          "additional_notes")
+    return w.answer("not_covered", [("Show the routine", "/ask_routine"), ("Talk to a person", "/human_handoff")])
+
+
+# --------------------------------------------------------------------------- walkthrough
+
+def walkthrough(kb: KnowledgeBase, ctx: Context, index: int) -> Answer:
+    """Step ``index`` (0-based) of the guided walkthrough for the AM or PM routine."""
+    p, w = ctx.profile, _Writer()
+    steps = routine_steps(kb, ctx.time)
+    if index >= len(steps):
+        w.add("That's the whole routine — nicely done! ✨")
+        w.fact(kb.key_considerations.listen)
+        return w.answer("walkthrough_done", [("Start again", "/walkthrough_start"), ("Routine card", "/ask_summary")])
+    s = steps[index]
+    optional = " (optional)" if s.optional and "optional" not in s.title.lower() else ""
+    w.add(f"**Step {index + 1} of {len(steps)}: {s.title}**{optional}", s.source)
+    w.add(s.text, s.source)
+    field_for_step = {"cleanse": "cleansing", "treatments": "layering", "moisturize": "moisturizer"}
+    for t in _covered_types(kb, p):
+        if s.id in field_for_step:
+            w.add(getattr(t, field_for_step[s.id]), t.source, prefix=_for(t))
+    darker = _darker(kb, p)
+    if darker and s.id == "sunscreen":
+        w.add(darker.sunscreen_type, darker.source, prefix="_For darker tones:_ ")
+    if darker and s.id == "treatments" and ctx.time != "am":
+        w.add(_brightening_list(kb), darker.source, prefix="_For hyperpigmentation:_ ")
+    buttons: List[Button] = [("Done — next step", "/walkthrough_next")]
+    if s.id == "absorb":
+        buttons.append(("Remind me when it's absorbed", "/set_reminder"))
+    if index:
+        buttons.append(("Back", "/walkthrough_back"))
+    buttons.append(("Repeat", "/walkthrough_repeat"))
+    return w.answer("walkthrough", buttons)
+
+
+def walkthrough_length(kb: KnowledgeBase, time: Optional[str]) -> int:
+    return len(routine_steps(kb, time))
+
+
+def step_index(kb: KnowledgeBase, step_id: str, time: Optional[str]) -> Optional[int]:
+    ids = [s.id for s in routine_steps(kb, time)]
+    return ids.index(step_id) if step_id in ids else None
+
+
+# --------------------------------------------------------------------------- dispatch
+
+TOPICS: Dict[str, Callable[[KnowledgeBase, Context], Answer]] = {
+    "routine": routine,
+    "summary": summary,
+    "adjustments": adjustments,
+    "profile": profile_ack,
+    "step": step_detail,
+    "absorption": absorption,
+    "amount": amount,
+    "frequency": frequency,
+    "layering": layering,
+    "ingredient": ingredient_answer,
+    "product": product_answer,
+    "sunscreen": sunscreen,
+    "exfoliation": exfoliation,
+    "avoid": avoid,
+    "benefits": benefits,
+    "results": results,
+    "patch_test": patch_test,
+    "disclaimer": disclaimer,
+    "not_covered": not_covered,
+}
+
+
+def answer(kb: KnowledgeBase, topic: str, ctx: Context) -> Answer:
+    """Answer ``topic`` (a key of :data:`TOPICS`) for ``ctx``."""
+    try:
+        handler = TOPICS[topic]
+    except KeyError:
+        raise ValueError(f"unknown topic {topic!r}; known: {', '.join(sorted(TOPICS))}") from None
+    return handler(kb, ctx)
+
+
+def with_profile(ctx: Context, **changes) -> Context:
+    return replace(ctx, profile=replace(ctx.profile, **changes))
+
+
+def unique(values: Iterable[str]) -> Tuple[str, ...]:
+    return tuple(dict.fromkeys(v for v in values if v))
+
+
+# --------------------------------------------------------------------------- walkthrough and reminders
+
+def walkthrough_position(kb: KnowledgeBase, ctx: Context, index: Optional[int]) -> Answer:
+    """'Where am I?'"""
+    if index is None:
+        return Answer("walkthrough_where", "We haven't started a step-by-step walkthrough yet.",
+                      buttons=[("Walk me through it", "/walkthrough_start")])
+    steps = routine_steps(kb, ctx.time)
+    here = walkthrough(kb, ctx, index)
+    here.text = f"You're on step {index + 1} of {len(steps)}.\n" + here.text
+    return here
+
+
+def walkthrough_stopped() -> Answer:
+    return Answer("walkthrough_stop", "Okay, I've stopped the walkthrough. Ask me anything, or pick it up again later.",
+                  buttons=[("Start again", "/walkthrough_start")])
+
+
+def absorption_minutes(kb: KnowledgeBase) -> Tuple[int, int]:
+    s = step(kb, "absorb")
+    return s.minutes or (5, 15)
+
+
+_DELAY = re.compile(r"(\d+(?:\.\d+)?)\s*(s|sec|secs|seconds?|m|mins?|minutes?)\b", re.I)
+
+
+def reminder_delay(kb: KnowledgeBase, text: str) -> float:
+    """Seconds until the absorption reminder: what the user asked for, else the middle of the range."""
+    asked = _DELAY.search(text or "")
+    if asked:
+        amount, unit = float(asked.group(1)), asked.group(2).lower()
+        seconds = amount if unit.startswith("s") else amount * 60
+        return max(1.0, min(seconds, 3 * 3600.0))
+    low, high = absorption_minutes(kb)
+    return (low + high) / 2 * 60
+
+
+def reminder_set(kb: KnowledgeBase, seconds: float) -> Answer:
+    low, high = absorption_minutes(kb)
+    when = f"{round(seconds)} seconds" if seconds < 60 else f"{seconds / 60:g} minutes"
+    s = step(kb, "absorb")
+    return Answer("reminder", f"⏰ Okay — I'll remind you in {when}. The serum typically takes {low}–{high} "
+                  "minutes to absorb; let it dry completely before the next step.", [s.source])
+
+
+def reminder_fired(kb: KnowledgeBase, ctx: Context, next_index: Optional[int]) -> Answer:
+    """The reminder message, with the next walkthrough step when one is under way."""
+    head = "⏰ Time's up — your serum should be absorbed by now. If it still feels damp, give it a few more minutes."
+    if next_index is not None:
+        nxt = walkthrough(kb, ctx, next_index)
+        return Answer("walkthrough", head + "\n" + nxt.text, nxt.sources, nxt.buttons)
+    after = [s for s in routine_steps(kb, ctx.time) if s.number > step(kb, "absorb").number]
+    return Answer("reminder_fired", head + "\nNext: " + " → ".join(s.title for s in after) + ".",
+                  [after[0].source], [("Walk me through it", "/walkthrough_start")])

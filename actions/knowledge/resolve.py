@@ -1,0 +1,160 @@
+"""Turn one user turn (intent, text, entities) plus remembered state into a question for the query layer.
+
+Pure Python, no Rasa: the actions hand over what the tracker holds and render what comes back.
+Context rules live here so they can be tested directly:
+
+* safety first — a reaction, pregnancy, prescription or age mentioned anywhere interrupts the flow;
+* entities beat a weak intent — a named ingredient or product decides what the question is about;
+* follow-ups ("and at night?", "should it go before or after?") reuse the last topic and ingredient.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
+
+from .query import Context, Profile, unique
+
+INTENT_TOPICS: Dict[str, str] = {
+    "ask_routine": "routine",
+    "ask_summary": "summary",
+    "ask_adjustments": "adjustments",
+    "ask_step": "step",
+    "ask_absorption": "absorption",
+    "ask_amount": "amount",
+    "ask_frequency": "frequency",
+    "ask_layering": "layering",
+    "ask_ingredient": "ingredient",
+    "ask_product": "product",
+    "ask_sunscreen": "sunscreen",
+    "ask_exfoliation": "exfoliation",
+    "ask_avoid": "avoid",
+    "ask_benefits": "benefits",
+    "ask_results": "results",
+    "ask_patch_test": "patch_test",
+    "ask_uncovered": "not_covered",
+    "inform_profile": "profile",
+}
+#: Topics whose answer depends on the profile: asked without one, the answer asks for it.
+PROFILE_TOPICS = frozenset({"product", "avoid", "adjustments", "exfoliation"})
+PRODUCT_STEPS = {"cleanser": "cleanse", "serum": "apply_serum", "moisturizer": "moisturize",
+                 "facial_oil": "moisturize", "sunscreen": "sunscreen"}
+SAFETY_BY_ENTITY = {("symptom", "reaction"): "reaction", ("life_stage", "pregnancy"): "pregnancy",
+                    ("life_stage", "minor"): "minor", ("medication", "prescription"): "prescription"}
+SAFETY_BY_INTENT = {"report_reaction": "reaction", "medical_question": "medical"}
+_BACK_REFERENCE = re.compile(r"\b(it|its|it's|this|that|they|them|these|those|one)\b", re.I)
+_STEP_NUMBER = re.compile(r"\bstep\s*(\d)\b", re.I)
+
+
+@dataclass
+class Turn:
+    intent: Optional[str]
+    text: str = ""
+    #: entity name -> values in this message, in order
+    entities: Mapping[str, Sequence[str]] = field(default_factory=dict)
+
+    def first(self, entity: str) -> Optional[str]:
+        values = self.entities.get(entity) or ()
+        return values[0] if values else None
+
+
+@dataclass
+class State:
+    """What the conversation remembers (the slots)."""
+
+    skin_types: Sequence[str] = ()
+    skin_tone: Optional[str] = None
+    concerns: Sequence[str] = ()
+    conditions: Sequence[str] = ()
+    ingredients: Sequence[str] = ()
+    last_topic: Optional[str] = None
+    last_time: Optional[str] = None
+
+    def profile(self) -> Profile:
+        return Profile(unique(self.skin_types), self.skin_tone, unique(self.concerns), unique(self.conditions))
+
+
+@dataclass
+class Question:
+    topic: Optional[str]  # None: nothing to answer beyond safety
+    context: Context
+    safety: List[str] = field(default_factory=list)
+
+
+def group_entities(entities: Iterable[Mapping]) -> Dict[str, List[str]]:
+    """Rasa's entity dicts -> ``{entity: [values]}`` (distinct, in order)."""
+    grouped: Dict[str, List[str]] = {}
+    for e in entities:
+        values = grouped.setdefault(str(e.get("entity")), [])
+        if e.get("value") not in values and e.get("value") is not None:
+            values.append(str(e.get("value")))
+    return grouped
+
+
+def safety_kinds(turn: Turn) -> List[str]:
+    kinds = [SAFETY_BY_INTENT[turn.intent]] if turn.intent in SAFETY_BY_INTENT else []
+    for entity, values in turn.entities.items():
+        for value in values:
+            kind = SAFETY_BY_ENTITY.get((entity, value))
+            if kind and kind not in kinds:
+                kinds.append(kind)
+    return kinds
+
+
+def _step_for(turn: Turn) -> Optional[str]:
+    number = _STEP_NUMBER.search(turn.text)
+    if number:
+        return {"1": "cleanse", "2": "apply_serum", "3": "absorb", "4": "treatments",
+                "5": "moisturize", "6": "sunscreen"}.get(number.group(1))
+    product = turn.first("product")
+    if product in PRODUCT_STEPS:
+        return PRODUCT_STEPS[product]
+    if turn.entities.get("ingredient"):
+        return "treatments"
+    return None
+
+
+def resolve(turn: Turn, state: State) -> Question:
+    """Decide what to answer for this turn."""
+    safety = safety_kinds(turn)
+    topic = INTENT_TOPICS.get(turn.intent or "")
+    ingredients = tuple(turn.entities.get("ingredient") or ())
+    product = turn.first("product")
+    time = turn.first("time_of_day")
+    refers_back = bool(_BACK_REFERENCE.search(turn.text))
+
+    if turn.intent == "followup" or (topic is None and not safety):
+        # "and at night?", "what about vitamin C?" or an unclassified message with useful entities
+        if ingredients:
+            topic = "ingredient"
+        elif product and product != "serum":
+            topic = "product"
+        elif turn.intent == "followup" or time:
+            topic = state.last_topic or "routine"
+        elif any(turn.entities.get(e) for e in ("skin_type", "skin_tone", "concern")):
+            topic = "profile"
+        if topic == "ingredient" and not ingredients:
+            ingredients = tuple(state.ingredients)
+        time = time or (state.last_time if turn.intent == "followup" else None)
+    elif topic in ("ingredient", "layering") and not ingredients:
+        # "should it go before or after the serum?" after an ingredient question
+        if topic == "ingredient" or (state.last_topic == "ingredient" and refers_back):
+            ingredients = tuple(state.ingredients)
+        if topic == "ingredient" and not ingredients and product and product != "serum":
+            topic = "product"
+    if topic == "product" and product in (None, "serum"):
+        # "which one should I use?" without a product type: answer what the message does name
+        topic = "ingredient" if ingredients else ("step" if product == "serum" else "routine")
+    if safety and topic == "profile" and not (turn.entities.get("skin_type") or turn.entities.get("skin_tone")):
+        topic = None  # "I'm pregnant" is not a skin profile
+    if "reaction" in safety:
+        topic = None  # a reaction interrupts everything else
+
+    context = Context(
+        profile=state.profile(),
+        ingredients=unique(ingredients),
+        product=product,
+        step=_step_for(turn),
+        time=time,
+    )
+    return Question(topic, context, safety)

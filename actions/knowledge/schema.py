@@ -1,0 +1,277 @@
+"""Typed schema of the protocol knowledge base (``protocol.yml``).
+
+Pydantic does the field checks; the cross-references (every ``source`` names a section, every
+``related`` names a skin type, no vocabulary phrase means two things) are checked in
+:meth:`KnowledgeBase.check_references`.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any, Dict, Iterator, List, Optional, Tuple
+
+from pydantic import BaseModel, Extra, validator
+
+
+#: Cosmetic language only: the assistant never says it cures, treats, heals or guarantees anything.
+FORBIDDEN_CLAIMS = re.compile(r"\b(cur(e|es|ed|ing)|treat(s|ed|ing|ment|ments)?|heal(s|ed|ing)?|guarantee\w*)\b", re.I)
+
+
+#: Fields that hold ids, not prose the user reads.
+_ID_FIELDS = frozenset({"id", "source", "step", "related", "brightening", "sections", "category", "by_type_field"})
+
+
+def _strings(node: Any, path: str) -> Iterator[Tuple[str, str]]:
+    """Every user-facing string in a model, with its path."""
+    if isinstance(node, str):
+        yield path, node
+    elif isinstance(node, BaseModel):
+        for name in node.__fields__:
+            if name in _ID_FIELDS:
+                continue
+            yield from _strings(getattr(node, name), f"{path}.{name}" if path else name)
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            yield from _strings(value, f"{path}.{key}")
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            ident = getattr(value, "id", i)
+            yield from _strings(value, f"{path}[{ident}]")
+
+
+class Strict(BaseModel):
+    class Config:
+        extra = Extra.forbid
+        allow_mutation = False
+
+
+class Section(Strict):
+    title: str
+
+
+class Fact(Strict):
+    """One sentence the assistant may say, and the protocol section it comes from."""
+
+    source: str
+    text: str
+
+    @validator("text")
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be empty")
+        return value.strip()
+
+
+class Step(Strict):
+    id: str
+    number: int
+    title: str
+    source: str
+    text: str
+    why: str
+    optional: bool = False
+    am_only: bool = False
+    #: how long the step typically takes, [min, max] minutes
+    minutes: Optional[Tuple[int, int]] = None
+
+
+class Principle(Strict):
+    id: str
+    title: str
+    source: str
+    text: str
+
+
+class SkinType(Strict):
+    id: str
+    label: str
+    covered: bool
+    source: str
+    cleansing: Optional[str] = None
+    serum: Optional[str] = None
+    layering: Optional[str] = None
+    moisturizer: Optional[str] = None
+    exfoliation: Optional[str] = None
+    avoid: Optional[str] = None
+    note: Optional[str] = None
+    related: List[str] = []
+
+    @validator("note", always=True)
+    def _uncovered_types_explain_themselves(cls, value, values):
+        if values.get("covered") is False and not value:
+            raise ValueError("a skin type the protocol does not cover needs a `note` saying so")
+        if values.get("covered") and not all(
+            values.get(f) for f in ("cleansing", "serum", "layering", "moisturizer", "avoid")
+        ):
+            raise ValueError("a covered skin type needs cleansing, serum, layering, moisturizer and avoid")
+        return value
+
+
+class SkinTone(Strict):
+    id: str
+    label: str
+    covered: bool
+    source: str
+    relevance: Optional[str] = None
+    serum: Optional[str] = None
+    layering_pm: Optional[str] = None
+    #: ids of the ingredients the protocol names for brightening
+    brightening: List[str] = []
+    sun_protection: Optional[str] = None
+    sunscreen_type: Optional[str] = None
+    exfoliation: Optional[str] = None
+    avoid: Optional[str] = None
+    note: Optional[str] = None
+
+    @validator("note", always=True)
+    def _uncovered_tones_explain_themselves(cls, value, values):
+        if values.get("covered") is False and not value:
+            raise ValueError("a skin tone the protocol does not cover needs a `note` saying so")
+        return value
+
+
+class Concern(Strict):
+    id: str
+    label: str
+    sections: List[str]
+
+
+class Ingredient(Strict):
+    id: str
+    label: str
+    category: str
+    named_in_protocol: bool
+    general: List[Fact]
+    by_type: Dict[str, List[Fact]] = {}
+    by_tone: Dict[str, List[Fact]] = {}
+
+
+class Product(Strict):
+    id: str
+    label: str
+    step: Optional[str]
+    by_type_field: Optional[str]
+
+
+class KeyConsiderations(Strict):
+    frequency: Fact
+    layering: Fact
+    patch_test: Fact
+    listen: Fact
+
+
+class Safety(Strict):
+    reaction: Fact
+    pregnancy: Fact
+    prescription: Fact
+    minor: Fact
+    medical: Fact
+    claims: Fact
+
+
+#: entity name -> canonical value -> phrases
+Vocabulary = Dict[str, Dict[str, List[str]]]
+
+
+class KnowledgeBase(Strict):
+    version: int
+    sections: Dict[str, Section]
+    overview: Fact
+    steps: List[Step]
+    principles: List[Principle]
+    skin_types: List[SkinType]
+    skin_tones: List[SkinTone]
+    concerns: List[Concern]
+    ingredients: List[Ingredient]
+    products: List[Product]
+    key_considerations: KeyConsiderations
+    disclaimer: Fact
+    results: Fact
+    safety: Safety
+    vocabulary: Vocabulary
+
+    def check_references(self) -> List[str]:
+        """Cross-reference errors as ``"<entry>: <field>: <problem>"`` strings (empty when sound)."""
+        errors: List[str] = []
+        sections = set(self.sections)
+
+        def source(where: str, value: str) -> None:
+            if value not in sections:
+                errors.append(f"{where}: source: unknown section {value!r} (known: {', '.join(sorted(sections))})")
+
+        source("overview", self.overview.source)
+        source("disclaimer", self.disclaimer.source)
+        source("results", self.results.source)
+        for name in Safety.__fields__:
+            source(f"safety.{name}", getattr(self.safety, name).source)
+        for name in KeyConsiderations.__fields__:
+            source(f"key_considerations.{name}", getattr(self.key_considerations, name).source)
+        for group in ("steps", "principles", "skin_types", "skin_tones"):
+            for entry in getattr(self, group):
+                source(f"{group}.{entry.id}", entry.source)
+        type_ids = {t.id for t in self.skin_types}
+        tone_ids = {t.id for t in self.skin_tones}
+        step_ids = {s.id for s in self.steps}
+        for skin_type in self.skin_types:
+            for other in skin_type.related:
+                if other not in type_ids:
+                    errors.append(f"skin_types.{skin_type.id}: related: unknown skin type {other!r}")
+        ingredient_ids = {i.id for i in self.ingredients}
+        for tone in self.skin_tones:
+            for other in tone.brightening:
+                if other not in ingredient_ids:
+                    errors.append(f"skin_tones.{tone.id}: brightening: unknown ingredient {other!r}")
+        for concern in self.concerns:
+            for section in concern.sections:
+                if section not in sections:
+                    errors.append(f"concerns.{concern.id}: sections: unknown section {section!r}")
+        for ingredient in self.ingredients:
+            where = f"ingredients.{ingredient.id}"
+            for fact in ingredient.general:
+                source(f"{where}.general", fact.source)
+            for type_id, facts in ingredient.by_type.items():
+                if type_id not in type_ids:
+                    errors.append(f"{where}: by_type: unknown skin type {type_id!r}")
+                for fact in facts:
+                    source(f"{where}.by_type.{type_id}", fact.source)
+            for tone_id, facts in ingredient.by_tone.items():
+                if tone_id not in tone_ids:
+                    errors.append(f"{where}: by_tone: unknown skin tone {tone_id!r}")
+                for fact in facts:
+                    source(f"{where}.by_tone.{tone_id}", fact.source)
+        for product in self.products:
+            if product.step is not None and product.step not in step_ids:
+                errors.append(f"products.{product.id}: step: unknown step {product.step!r}")
+            if product.by_type_field is not None and product.by_type_field not in SkinType.__fields__:
+                errors.append(f"products.{product.id}: by_type_field: not a skin-type field {product.by_type_field!r}")
+        errors.extend(self._check_vocabulary(type_ids, tone_ids))
+        for where, text in _strings(self, ""):
+            if not where.startswith(("vocabulary", "sections")) and FORBIDDEN_CLAIMS.search(text):
+                claim = FORBIDDEN_CLAIMS.search(text).group(0)
+                errors.append(f"{where}: text: medical claim word {claim!r}; say 'may help' instead")
+        return errors
+
+    def _check_vocabulary(self, type_ids: set, tone_ids: set) -> List[str]:
+        errors: List[str] = []
+        known = {
+            "skin_type": type_ids,
+            "skin_tone": tone_ids,
+            "concern": {c.id for c in self.concerns},
+            "ingredient": {i.id for i in self.ingredients},
+            "product": {p.id for p in self.products},
+        }
+        for entity, ids in known.items():
+            for value in self.vocabulary.get(entity, {}):
+                if value not in ids:
+                    errors.append(f"vocabulary.{entity}: {value}: no {entity} with that id")
+            for missing in sorted(ids - set(self.vocabulary.get(entity, {}))):
+                errors.append(f"vocabulary.{entity}: {missing}: has no phrases")
+        seen: Dict[str, str] = {}
+        for entity, values in self.vocabulary.items():
+            for value, phrases in values.items():
+                for phrase in phrases:
+                    key = " ".join(str(phrase).lower().split())
+                    here = f"{entity}:{value}"
+                    if key in seen and seen[key] != here:
+                        errors.append(f"vocabulary.{entity}: {value}: phrase {phrase!r} already means {seen[key]}")
+                    seen[key] = here
+        return errors

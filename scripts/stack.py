@@ -1,0 +1,178 @@
+"""Start and stop the assistant's servers: the action server, the Rasa server and the demo page.
+
+Used by `make run` (fixed ports, foreground) and by the end-to-end tests (free ports, background),
+so both run exactly the same commands.
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, List, Optional
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+MODEL = ROOT / "models" / "assistant.tar.gz"
+#: Browser origins allowed to call the Rasa server (the widget's socket.io), comma-separated.
+CORS_ENV = "CORS_ORIGINS"
+#: Setting this enables Rasa's HTTP API, protected by this token.
+API_TOKEN_ENV = "RASA_API_TOKEN"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def http_ok(url: str, timeout: float = 2.0) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            return response.status == 200
+    except (urllib.error.URLError, ConnectionError, OSError):
+        return False
+
+
+def post_json(url: str, payload: dict, timeout: float = 30.0):
+    request = urllib.request.Request(url, data=json.dumps(payload).encode(), headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=timeout) as response:
+        return json.loads(response.read() or b"null")
+
+
+@dataclass
+class Stack:
+    rasa_port: int = 5005
+    action_port: int = 5055
+    web_port: Optional[int] = 8080
+    model: Path = MODEL
+    workdir: Path = ROOT / "var"
+    credentials: Path = ROOT / "credentials.yml"
+    tracker_db: Optional[Path] = None
+    extra_env: Dict[str, str] = field(default_factory=dict)
+    quiet: bool = False
+    processes: Dict[str, subprocess.Popen] = field(default_factory=dict)
+
+    @property
+    def rest_url(self) -> str:
+        return f"http://127.0.0.1:{self.rasa_port}/webhooks/rest/webhook"
+
+    @property
+    def rasa_url(self) -> str:
+        return f"http://127.0.0.1:{self.rasa_port}"
+
+    def endpoints_file(self) -> Path:
+        """endpoints.yml for these ports; the tracker store stays a SQLite file under ``workdir``."""
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        db = self.tracker_db or self.workdir / "tracker.db"
+        path = self.workdir / f"endpoints-{self.rasa_port}.yml"
+        path.write_text(
+            f'action_endpoint:\n  url: "http://127.0.0.1:{self.action_port}/webhook"\n'
+            f'tracker_store:\n  type: SQL\n  dialect: "sqlite"\n  db: "{db}"\n'
+        )
+        return path
+
+    def _env(self) -> Dict[str, str]:
+        env = dict(os.environ)
+        env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        env.setdefault("PYTHONUNBUFFERED", "1")
+        env.update(self.extra_env)
+        return env
+
+    def _spawn(self, name: str, args: List[str]) -> subprocess.Popen:
+        out = subprocess.DEVNULL if self.quiet else None
+        if self.quiet:
+            log = open(self.workdir / f"{name}-{self.rasa_port}.log", "wb")
+            out = log
+        process = subprocess.Popen(args, cwd=ROOT, env=self._env(), stdout=out, stderr=subprocess.STDOUT,
+                                   start_new_session=True)
+        self.processes[name] = process
+        return process
+
+    def start_actions(self) -> None:
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self._spawn("actions", [str(BIN / "python"), "-m", "rasa_sdk", "--actions", "actions",
+                                "--port", str(self.action_port)])
+
+    def start_rasa(self) -> None:
+        env = self._env()
+        origins = [o.strip() for o in env.get(CORS_ENV, "").split(",") if o.strip()]
+        if self.web_port and not origins:
+            origins = [f"http://localhost:{self.web_port}", f"http://127.0.0.1:{self.web_port}"]
+        args = [str(BIN / "rasa"), "run", "--model", str(self.model), "--port", str(self.rasa_port),
+                "--credentials", str(self.credentials), "--endpoints", str(self.endpoints_file())]
+        if origins:
+            args += ["--cors", *origins]
+        if env.get(API_TOKEN_ENV):
+            args += ["--enable-api", "--auth-token", env[API_TOKEN_ENV]]
+        self._spawn("rasa", args)
+
+    def start_web(self) -> None:
+        if self.web_port:
+            self._spawn("web", [str(BIN / "python"), "-m", "scripts.webserver", "--port", str(self.web_port),
+                                "--rasa-url", f"http://localhost:{self.rasa_port}"])
+
+    def start(self, timeout: float = 180.0) -> "Stack":
+        self.start_actions()
+        self.start_rasa()
+        self.start_web()
+        self.wait_ready(timeout)
+        return self
+
+    def wait_ready(self, timeout: float = 180.0) -> None:
+        deadline = time.monotonic() + timeout
+        checks = {"actions": f"http://127.0.0.1:{self.action_port}/health",
+                  "rasa": f"http://127.0.0.1:{self.rasa_port}/webhooks/rest/"}
+        if self.web_port and "web" in self.processes:
+            checks["web"] = f"http://127.0.0.1:{self.web_port}/"
+        pending = dict(checks)
+        while pending:
+            for name, url in list(pending.items()):
+                process = self.processes.get(name)
+                if process is not None and process.poll() is not None:
+                    raise RuntimeError(f"the {name} server exited with code {process.returncode} while starting")
+                if http_ok(url):
+                    del pending[name]
+            if pending and time.monotonic() > deadline:
+                raise TimeoutError(f"not ready after {timeout:.0f}s: {', '.join(pending)}")
+            if pending:
+                time.sleep(0.5)
+
+    def stop(self, name: Optional[str] = None, timeout: float = 20.0) -> None:
+        """Stop one server (or all), politely first, then for good."""
+        names = [name] if name else list(self.processes)
+        for n in names:
+            process = self.processes.get(n)
+            if process and process.poll() is None:
+                try:
+                    os.killpg(process.pid, signal.SIGINT)
+                except ProcessLookupError:
+                    pass
+        for n in names:
+            process = self.processes.pop(n, None)
+            if process is None:
+                continue
+            try:
+                process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                try:
+                    os.killpg(process.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                process.wait(5)
+
+    def say(self, sender: str, text: str, timeout: float = 30.0) -> list:
+        return post_json(self.rest_url, {"sender": sender, "message": text}, timeout)
+
+    def __enter__(self) -> "Stack":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()

@@ -1,0 +1,62 @@
+"""Shared fixtures: the knowledge base, and a real running assistant on free ports."""
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import pytest
+
+from actions.knowledge import load_knowledge
+from scripts.stack import MODEL, Stack, free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def kb():
+    return load_knowledge()
+
+
+def make_stack(tmp_path: Path, **kwargs) -> Stack:
+    """A Stack on free ports (never 5005/5055/8080), logging and storing under ``tmp_path``."""
+    if not MODEL.exists():
+        pytest.fail(f"no trained model at {MODEL}: run the tests with `make test`, which trains it")
+    kwargs.setdefault("web_port", None)
+    return Stack(rasa_port=free_port(), action_port=free_port(), workdir=tmp_path, quiet=True, **kwargs)
+
+
+@pytest.fixture(scope="session")
+def assistant(tmp_path_factory):
+    """The real action server + Rasa server, shared by the conversation tests; always stopped."""
+    stack = make_stack(tmp_path_factory.mktemp("assistant"))
+    try:
+        stack.start()
+        yield stack
+    finally:
+        stack.stop()
+
+
+class Conversation:
+    """One user talking to the assistant over REST; ``say`` returns the reply as the user reads it."""
+
+    def __init__(self, stack: Stack) -> None:
+        self.stack = stack
+        self.sender = f"test-{uuid.uuid4().hex[:12]}"
+        self.messages: list = []
+
+    def say(self, text: str) -> str:
+        self.messages = self.stack.say(self.sender, text)
+        parts = []
+        for m in self.messages:
+            parts.append(m.get("text") or "")
+            parts += [b.get("title", "") for b in m.get("buttons") or []]
+        return "\n".join(p for p in parts if p)
+
+    @property
+    def buttons(self) -> list:
+        return [b for m in self.messages for b in m.get("buttons") or []]
+
+
+@pytest.fixture
+def chat(assistant):
+    return Conversation(assistant)

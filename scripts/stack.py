@@ -25,6 +25,9 @@ MODEL = ROOT / "models" / "assistant.tar.gz"
 CORS_ENV = "CORS_ORIGINS"
 #: Setting this enables Rasa's HTTP API, protected by this token.
 API_TOKEN_ENV = "RASA_API_TOKEN"
+#: Both set: the Slack app channel (addons/slack.py, which reads them itself) is switched on.
+SLACK_ENV = ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
+SLACK_CHANNEL = "addons.slack.SlackChannel"
 
 
 def free_port() -> int:
@@ -79,6 +82,17 @@ class Stack:
         )
         return path
 
+    def credentials_file(self) -> Path:
+        """``credentials``, plus the Slack channel when its secrets are in the environment (never in the file)."""
+        env = self._env()
+        if not all(env.get(name) for name in SLACK_ENV):
+            return self.credentials
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        path = self.workdir / f"credentials-{self.rasa_port}.yml"
+        note = f"# Added by scripts/stack.py because {' and '.join(SLACK_ENV)} are set."
+        path.write_text(f"{self.credentials.read_text().rstrip()}\n\n{note}\n{SLACK_CHANNEL}:\n")
+        return path
+
     def _env(self) -> Dict[str, str]:
         env = dict(os.environ)
         env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -107,7 +121,7 @@ class Stack:
         if self.web_port and not origins:
             origins = [f"http://localhost:{self.web_port}", f"http://127.0.0.1:{self.web_port}"]
         args = [str(BIN / "rasa"), "run", "--model", str(self.model), "--port", str(self.rasa_port),
-                "--credentials", str(self.credentials), "--endpoints", str(self.endpoints_file())]
+                "--credentials", str(self.credentials_file()), "--endpoints", str(self.endpoints_file())]
         if origins:
             args += ["--cors", *origins]
         if env.get(API_TOKEN_ENV):

@@ -77,7 +77,7 @@ def similar(word: str, term: str) -> bool:
     """Whether ``word`` is a plausible typo of vocabulary word ``term`` (both lower-case).
 
     Conservative on purpose: the first letter must agree, short words only forgive doubled letters,
-    longer words one edit, long words two.
+    words of 6–9 letters one edit, longer words two.
     """
     if word == term:
         return True
@@ -87,7 +87,7 @@ def similar(word: str, term: str) -> bool:
         return True
     if len(term) < 6:
         return False
-    return _edit_distance(word, term, 2) <= (1 if len(term) < 9 else 2)
+    return _edit_distance(word, term, 2) <= (1 if len(term) < 10 else 2)
 
 
 class VocabularyMatcher:

@@ -329,13 +329,10 @@ def ingredient_answer(kb: KnowledgeBase, ctx: Context) -> Answer:
                                        ("Niacinamide", '/ask_ingredient{"ingredient":"niacinamide"}')])
     for ing_id in ctx.ingredients:
         ing = ingredient(kb, ing_id)
-        held = _caution_for(kb, p, ing, w)
-        first = True
-        for fact in ing.general:
-            w.fact(fact, prefix=f"**{ing.label.capitalize()}:** " if first and len(ctx.ingredients) > 1 else "")
-            first = False
-        if held:
-            continue
+        if _caution_for(kb, p, ing, w):
+            continue  # no placement advice that could read as a "yes"
+        for n, fact in enumerate(ing.general):
+            w.fact(fact, prefix=f"**{ing.label.capitalize()}:** " if n == 0 and len(ctx.ingredients) > 1 else "")
         for type_id in p.skin_types:
             for fact in ing.by_type.get(type_id, []):
                 w.fact(fact)

@@ -1,0 +1,64 @@
+"""The one vocabulary, found in free text by spaCy: several facts per message, typos, no false alarms."""
+import pytest
+import spacy
+
+from actions.knowledge.entities import VocabularyMatcher, similar, variants
+
+
+@pytest.fixture(scope="module")
+def find(kb):
+    matcher = VocabularyMatcher(spacy.blank("en"), kb)
+    return lambda text: {(m.entity, m.value) for m in matcher(text)}
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("I break out a lot and my face gets greasy by noon", {("skin_type", "oily")}),
+    ("my skin feels tight and flaky", {("skin_type", "dry")}),
+    ("my skin reacts to everything", {("skin_type", "sensitive")}),
+    ("I have rosacea and deep brown skin", {("skin_type", "sensitive"), ("skin_tone", "darker")}),
+    ("oily t-zone and dry cheeks", {("skin_type", "combination")}),
+    ("dark spots and melasma", {("concern", "hyperpigmentation"), ("concern", "melasma")}),
+    ("Can I use Retinol and Vitamin C?", {("ingredient", "retinoid"), ("ingredient", "vitamin_c")}),
+    ("which sunscreen in the morning?", {("product", "sunscreen"), ("time_of_day", "am")}),
+    ("I'm pregnant", {("life_stage", "pregnancy")}),
+    ("I'm on accutane", {("medication", "prescription")}),
+    ("I got an itchy rash", {("symptom", "reaction")}),
+])
+def test_finds_what_the_user_said(find, text, expected):
+    assert expected <= find(text)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("can I use vitamn c with niacinimide", {("ingredient", "vitamin_c"), ("ingredient", "niacinamide")}),
+    ("which moisturzer after the sunscren", {("product", "moisturizer"), ("product", "sunscreen")}),
+    ("oilly skin, a bit of rosacia", {("skin_type", "oily"), ("skin_type", "sensitive")}),
+    ("hyaluronc acid?", {("ingredient", "hyaluronic_acid")}),
+])
+def test_forgives_small_typos(find, text, expected):
+    assert expected <= find(text)
+
+
+@pytest.mark.parametrize("text", [
+    "how long until it's dry?", "is it normal to tingle?", "keep it simple", "fair enough",
+    "I am going to try it", "how many times a day", "is anything different for me",
+])
+def test_does_not_invent_entities(find, text):
+    assert find(text) == set()
+
+
+def test_longest_phrase_wins(find):
+    assert find("dark spots") == {("concern", "hyperpigmentation")}
+    assert find("greasy by noon") == {("skin_type", "oily")}
+
+
+def test_character_offsets_point_at_the_words(kb):
+    matcher = VocabularyMatcher(spacy.blank("en"), kb)
+    text = "dry skin, what cleanser?"
+    assert [text[m.start:m.end] for m in matcher(text)] == ["dry skin", "cleanser"]
+
+
+def test_variants_and_similarity_rules():
+    assert {"acne-prone", "acne prone", "acneprone"} <= variants("acne-prone")
+    assert "moisturizer" in variants("moisturiser") and "retinols" in variants("retinol")
+    assert similar("sunscren", "sunscreen") and similar("oilly", "oily")
+    assert not similar("simple", "pimple") and not similar("shots", "spots")

@@ -1,0 +1,156 @@
+"""The query layer personalises answers from the knowledge base, and says where they come from."""
+import pytest
+
+from actions.knowledge.query import (
+    TOPICS, Context, Profile, answer, reminder_delay, routine_steps, walkthrough,
+)
+
+OILY = Profile(skin_types=("oily",))
+DRY = Profile(skin_types=("dry",))
+SENSITIVE = Profile(skin_types=("sensitive",))
+DARKER = Profile(skin_tone="darker")
+PIH_ONLY = Profile(concerns=("pih",))
+
+
+def ask(kb, topic, profile=Profile(), **context):
+    return answer(kb, topic, Context(profile=profile, **context))
+
+
+def test_routine_has_every_step_in_order(kb):
+    text = ask(kb, "routine").text
+    positions = [text.index(w) for w in ("Cleanse", "pea-sized", "5–15 minutes", "retinoids", "Moisturise", "SPF of 30")]
+    assert positions == sorted(positions)
+
+
+def test_evening_routine_drops_sunscreen_step(kb):
+    assert [s.id for s in routine_steps(kb, "pm")][-1] == "moisturize"
+    text = ask(kb, "routine", time="pm").text
+    assert "morning routine only" in text and "6." not in text
+
+
+@pytest.mark.parametrize("profile, present, absent", [
+    (OILY, ["salicylic acid cleanser", "gel-based or oil-free"], ["cream-based", "facial oil"]),
+    (DRY, ["cream-based, hydrating cleanser", "richer, emollient"], ["salicylic", "oil-free"]),
+    (SENSITIVE, ["fragrance-free", "barrier-supporting"], ["salicylic", "emollient"]),
+])
+def test_routine_folds_in_the_skin_type_adjustments(kb, profile, present, absent):
+    text = ask(kb, "routine", profile).text
+    for phrase in present:
+        assert phrase in text
+    for phrase in absent:
+        assert phrase not in text
+
+
+def test_darker_tones_get_mineral_sunscreen_and_brightening(kb):
+    text = ask(kb, "routine", DARKER).text
+    assert "mineral sunscreen" in text and "brightening" in text
+    assert "mineral sunscreen" not in ask(kb, "routine", DRY).text
+
+
+def test_hyperpigmentation_concern_applies_the_darker_tone_section(kb):
+    text = ask(kb, "profile", PIH_ONLY).text
+    assert "niacinamide" in text and "tranexamic acid" in text
+
+
+def test_cleanser_answer_depends_on_skin_type(kb):
+    dry = ask(kb, "product", DRY, product="cleanser").text
+    oily = ask(kb, "product", OILY, product="cleanser").text
+    assert "cream-based" in dry and "salicylic" not in dry
+    assert "salicylic" in oily and "cream-based" not in oily
+
+
+def test_product_question_without_profile_asks_for_skin_type(kb):
+    result = ask(kb, "product", product="moisturizer")
+    assert "skin type" in result.text
+    assert [t for t, _ in result.buttons][:3] == ["Oily / acne-prone", "Dry / dehydrated", "Sensitive / rosacea-prone"]
+
+
+def test_retinoids_go_after_absorption_for_everyone(kb):
+    for profile in (Profile(), OILY, DRY):
+        text = ask(kb, "ingredient", profile, ingredients=("retinoid",)).text
+        assert "after the exosome serum has fully absorbed" in text
+
+
+def test_retinoids_for_sensitive_skin_wait_for_tolerance(kb):
+    text = ask(kb, "ingredient", SENSITIVE, ingredients=("retinoid",)).text
+    assert "tolerance" in text and "patch test" in text
+    assert "tolerance" not in ask(kb, "ingredient", OILY, ingredients=("retinoid",)).text
+
+
+def test_vitamin_c_for_darker_tones_mentions_brightness(kb):
+    assert "brightness" in ask(kb, "ingredient", DARKER, ingredients=("vitamin_c",)).text
+    assert "brightness" not in ask(kb, "ingredient", DRY, ingredients=("vitamin_c",)).text
+
+
+def test_pregnancy_puts_actives_on_hold_without_a_yes(kb):
+    profile = Profile(conditions=("pregnancy",))
+    text = ask(kb, "ingredient", profile, ingredients=("retinoid",)).text
+    assert "doctor" in text and "fully absorbed" not in text
+
+
+def test_hydroquinone_needs_a_professional(kb):
+    assert "licensed professional" in ask(kb, "ingredient", ingredients=("hydroquinone",)).text
+
+
+def test_ingredients_the_protocol_does_not_name_are_flagged_honestly(kb):
+    text = ask(kb, "ingredient", ingredients=("benzoyl_peroxide",)).text
+    assert "doesn't mention benzoyl peroxide" in text
+    assert answer(kb, "ingredient", Context(ingredients=("benzoyl_peroxide",))).section_titles(kb)
+
+
+def test_avoid_lists_what_the_profile_must_avoid(kb):
+    sensitive = ask(kb, "avoid", SENSITIVE).text
+    assert "fragrances" in sensitive and "alcohol-based toners" in sensitive
+    assert "harsh physical scrubs" in ask(kb, "avoid", DARKER).text
+
+
+def test_combination_and_normal_skin_are_told_there_is_no_dedicated_section(kb):
+    for skin in ("combination", "normal"):
+        text = ask(kb, "routine", Profile(skin_types=(skin,))).text
+        assert "no dedicated section" in text
+
+
+def test_results_never_promise_anything(kb):
+    text = ask(kb, "results", Profile(concerns=("melasma",))).text
+    assert "vary" in text and "may" in text
+
+
+def test_sunscreen_at_night_is_not_needed(kb):
+    text = ask(kb, "sunscreen", time="pm").text
+    assert "don't need it" in text and "morning" in text
+
+
+def test_every_answer_cites_its_protocol_sections(kb):
+    for topic in TOPICS:
+        if topic in ("not_covered",):
+            continue
+        result = ask(kb, topic, OILY, ingredients=("retinoid",), product="cleanser", step="cleanse")
+        assert result.section_titles(kb), topic
+
+
+def test_no_answer_uses_medical_claim_words(kb):
+    from actions.knowledge.schema import FORBIDDEN_CLAIMS
+    profiles = [Profile(), OILY, DRY, SENSITIVE, DARKER, Profile(skin_types=("combination",), skin_tone="light")]
+    for topic in TOPICS:
+        for profile in profiles:
+            text = ask(kb, topic, profile, ingredients=("retinoid", "vitamin_c"), product="cleanser", step="treatments").text
+            assert not FORBIDDEN_CLAIMS.search(text), (topic, text)
+
+
+def test_walkthrough_goes_one_step_at_a_time(kb):
+    first, second = walkthrough(kb, Context(), 0), walkthrough(kb, Context(), 1)
+    assert "Step 1 of 6" in first.text and "Cleanse" in first.text
+    assert "Step 2 of 6" in second.text and "pea-sized" in second.text
+    assert ("Back", "/walkthrough_back") in second.buttons and ("Back", "/walkthrough_back") not in first.buttons
+    assert "whole routine" in walkthrough(kb, Context(), 6).text
+
+
+def test_reminder_delay_reads_the_users_words(kb):
+    assert reminder_delay(kb, "ping me in 10 minutes") == 600
+    assert reminder_delay(kb, "remind me in 3 seconds") == 3
+    assert 5 * 60 <= reminder_delay(kb, "remind me when it's absorbed") <= 15 * 60
+
+
+def test_unknown_topic_is_a_clear_error(kb):
+    with pytest.raises(ValueError, match="unknown topic 'horoscope'"):
+        ask(kb, "horoscope")

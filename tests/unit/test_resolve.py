@@ -1,0 +1,67 @@
+"""Turning a turn plus memory into a question: safety first, entities over weak intents, follow-ups."""
+from actions.knowledge.resolve import State, Turn, group_entities, resolve
+
+
+def turn(intent, text="", **entities):
+    return Turn(intent, text, {k: v if isinstance(v, list) else [v] for k, v in entities.items()})
+
+
+def test_a_reaction_interrupts_any_question():
+    q = resolve(turn("ask_ingredient", "I got a rash from retinol", symptom="reaction", ingredient="retinoid"), State())
+    assert q.safety == ["reaction"] and q.topic is None
+
+
+def test_pregnancy_is_flagged_and_the_question_still_answered():
+    q = resolve(turn("ask_ingredient", "I'm pregnant, can I use retinol?", life_stage="pregnancy", ingredient="retinoid"), State())
+    assert q.safety == ["pregnancy"] and q.topic == "ingredient"
+
+
+def test_a_condition_alone_is_not_a_skin_profile():
+    assert resolve(turn("inform_profile", "I'm pregnant", life_stage="pregnancy"), State()).topic is None
+
+
+def test_follow_up_reuses_last_topic_with_the_new_time():
+    q = resolve(turn("followup", "and in the morning?", time_of_day="am"), State(last_topic="routine"))
+    assert (q.topic, q.context.time) == ("routine", "am")
+
+
+def test_follow_up_with_an_ingredient_asks_about_it():
+    q = resolve(turn("followup", "what about vitamin C?", ingredient="vitamin_c"), State(last_topic="routine"))
+    assert (q.topic, q.context.ingredients) == ("ingredient", ("vitamin_c",))
+
+
+def test_before_or_after_refers_back_to_the_last_ingredient():
+    state = State(last_topic="ingredient", ingredients=["retinoid"])
+    q = resolve(turn("ask_layering", "should it go before or after the serum?", product="serum"), state)
+    assert (q.topic, q.context.ingredients) == ("layering", ("retinoid",))
+    general = resolve(turn("ask_layering", "what order do products go in?"), state)
+    assert general.context.ingredients == ()
+
+
+def test_ingredient_question_without_a_name_uses_the_remembered_one():
+    q = resolve(turn("ask_ingredient", "can I use that every day?"), State(ingredients=["niacinamide"]))
+    assert q.context.ingredients == ("niacinamide",)
+
+
+def test_unclassified_message_with_entities_still_gets_an_answer():
+    assert resolve(turn(None, "retinol??", ingredient="retinoid"), State()).topic == "ingredient"
+    assert resolve(turn(None, "oily", skin_type="oily"), State()).topic == "profile"
+    assert resolve(turn(None, "book a flight"), State()).topic is None
+
+
+def test_profile_comes_from_memory():
+    q = resolve(turn("ask_product", "which cleanser?", product="cleanser"),
+                State(skin_types=["dry", "dry"], skin_tone="darker", conditions=["pregnancy"]))
+    assert q.context.profile.skin_types == ("dry",) and q.context.profile.pigment_prone
+    assert q.context.profile.conditions == ("pregnancy",)
+
+
+def test_step_detail_follows_the_named_product_or_number():
+    assert resolve(turn("ask_step", "why do I cleanse first?", product="cleanser"), State()).context.step == "cleanse"
+    assert resolve(turn("ask_step", "what's step 4?"), State()).context.step == "treatments"
+
+
+def test_group_entities_keeps_order_and_drops_duplicates():
+    entities = [{"entity": "skin_type", "value": "oily"}, {"entity": "skin_type", "value": "oily"},
+                {"entity": "concern", "value": "pih"}]
+    assert group_entities(entities) == {"skin_type": ["oily"], "concern": ["pih"]}

@@ -37,6 +37,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 logger = logging.getLogger(__name__)
 
+OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
+
 TOKEN_ENV = "SLACK_BOT_TOKEN"
 SECRET_ENV = "SLACK_SIGNING_SECRET"
 API_URL_ENV = "SLACK_API_URL"
@@ -284,7 +286,7 @@ class SlackChannel(SlackInput):
         clean = self._sanitize_user_message(text, [bot_user] if bot_user else [])
         return Incoming(clean, str(user), channel, self._thread(event)) if clean else None
 
-    def on_event(self, request: Request, body: Dict[str, Any], on_new_message: Callable) -> HTTPResponse:
+    def on_event(self, request: Request, body: Dict[str, Any], on_new_message: OnNewMessage) -> HTTPResponse:
         event = body.get("event")
         if not isinstance(event, dict):
             raise BadRequest("malformed event_callback: no event")
@@ -298,16 +300,16 @@ class SlackChannel(SlackInput):
         incoming = self._user_message(body, event)
         if incoming is None:
             return _ack(ignored=True)
-        if not self.recent.add(f"{incoming.channel}@{event.get('ts')}"):
+        if not self.recent.add(f"{incoming.channel}@{event['ts']}" if event.get("ts") else None):
             return _ack(duplicate=True)  # the same message, delivered as app_mention and as message
         self._dispatch(incoming, on_new_message)
         return _ack()
 
-    def on_interaction(self, body: Dict[str, Any], on_new_message: Callable) -> HTTPResponse:
+    def on_interaction(self, body: Dict[str, Any], on_new_message: OnNewMessage) -> HTTPResponse:
         """A quick-reply click: its payload is what the user says."""
         actions, user = body.get("actions"), body.get("user") or {}
         channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
-        if body.get("type") != "block_actions" or not isinstance(actions, list) or not actions:
+        if not isinstance(actions, list) or not actions:
             return _ack(ignored=True)
         value = actions[0].get("value") if isinstance(actions[0], dict) else None
         if not value or not user.get("id") or not channel:
@@ -316,7 +318,7 @@ class SlackChannel(SlackInput):
         self._dispatch(Incoming(str(value), str(user["id"]), str(channel), thread_ts), on_new_message)
         return _ack()
 
-    def _dispatch(self, incoming: Incoming, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
+    def _dispatch(self, incoming: Incoming, on_new_message: OnNewMessage) -> None:
         """Hand the message to Rasa in the background: Slack wants its answer within three seconds."""
         message = UserMessage(
             incoming.text,
@@ -329,18 +331,19 @@ class SlackChannel(SlackInput):
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    def handle(self, request: Request, on_new_message: Callable) -> HTTPResponse:
+    def handle(self, request: Request, on_new_message: OnNewMessage) -> HTTPResponse:
+        """Check, parse and route one request from Slack."""
         body = self.parse(request.headers.get("Content-Type") or "", self.verify(request))
         kind = body.get("type")
         if kind == "url_verification":
             return response.json({"challenge": body.get("challenge")})
         if kind == "event_callback":
             return self.on_event(request, body, on_new_message)
-        if kind in ("block_actions", "interactive_message"):
+        if kind == "block_actions":
             return self.on_interaction(body, on_new_message)
         return _ack(ignored=True)
 
-    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+    def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
         slack_webhook = Blueprint("slack_webhook", __name__)
 
         @slack_webhook.route("/", methods=["GET"])

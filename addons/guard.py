@@ -24,7 +24,7 @@ CAPPED_NOTE = (
     "Asking one thing at a time gets you the best answers."
 )
 FALLBACK_TEXT = (
-    "Sorry — I can't look that up right now. Please ask again in a minute; I still remember what you've "
+    "Sorry — I can't answer that right now. Please ask again in a minute; I still remember what you've "
     "told me about your skin. If your skin is reacting (burning, swelling, a rash), stop using the serum, "
     "rinse with cool water and contact a dermatologist."
 )

@@ -10,7 +10,7 @@ from actions.knowledge import KnowledgeBase, load_knowledge
 from actions.knowledge.query import Answer
 from actions.knowledge.resolve import State, Turn, group_entities
 
-PROFILE_SLOTS = ("skin_type", "skin_tone", "concern", "life_stage", "medication", "ingredient")
+PROFILE_SLOTS = ("skin_type", "skin_tone", "concern", "life_stage", "medication", "ingredient", "product")
 
 
 def kb() -> KnowledgeBase:
@@ -38,8 +38,10 @@ def state_from(tracker: Tracker) -> State:
         concerns=_list(slot("concern")),
         conditions=conditions,
         ingredients=_list(slot("ingredient")),
+        product=slot("product"),
         last_topic=slot("last_topic"),
         last_time=slot("last_time"),
+        pending_topic=slot("pending_topic"),
     )
 
 
@@ -47,4 +49,5 @@ def remember(answer: Optional[Answer], time: Optional[str]) -> List[Dict[str, An
     """Events that record what was just answered, for follow-ups."""
     if answer is None:
         return []
-    return [SlotSet("last_topic", answer.topic), SlotSet("last_time", time)]
+    return [SlotSet("last_topic", answer.topic), SlotSet("last_time", time),
+            SlotSet("pending_topic", answer.topic if answer.asks_profile else None)]

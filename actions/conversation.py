@@ -8,35 +8,33 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import PROFILE_SLOTS, kb, remember, state_from, turn_from
-from actions.knowledge import query
+from actions.common import PROFILE_SLOTS, state_from, turn_from
 from actions.knowledge.resolve import resolve
-from actions.render import utter
+from actions.protocol import respond
 
 #: Who a user is handed to; brands set it per deployment.
 HANDOFF_ENV = "HANDOFF_CONTACT"
 DEFAULT_HANDOFF = "write to our skincare team at care@example.com (Mon–Fri, 9:00–17:00)"
 
 
+#: What small talk says when the message carries nothing to answer.
+SMALL_TALK = {"greet": "utter_greet", "affirm": "utter_affirm", "deny": "utter_deny",
+              "out_of_scope": "utter_out_of_scope", "help": "utter_capabilities"}
+
+
 class ActionHelp(Action):
-    """Fallback and out-of-scope: answer what the message does name, else say what I can do."""
+    """Small talk, fallback and out-of-scope: answer what the message does name, else chat or guide."""
 
     def name(self) -> Text:
         return "action_help"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[Dict[Text, Any]]:
         turn = turn_from(tracker)
-        intent = turn.intent
-        base = kb()
-        turn.intent = None  # a low-confidence or off-topic guess: let the entities speak
+        intent, turn.intent = turn.intent, None  # a weak or off-topic guess: let the entities speak
         question = resolve(turn, state_from(tracker))
         if question.topic or question.safety:
-            answers = [query.safety(base, kind) for kind in question.safety]
-            answer = query.answer(base, question.topic, question.context) if question.topic else None
-            utter(dispatcher, base, answers + ([answer] if answer else []))
-            return remember(answer, question.context.time)
-        response = {"out_of_scope": "utter_out_of_scope", "help": "utter_capabilities"}.get(intent, "utter_help")
-        dispatcher.utter_message(response=response)
+            return respond(dispatcher, question)
+        dispatcher.utter_message(response=SMALL_TALK.get(intent, "utter_help"))
         return []
 
 
@@ -55,5 +53,5 @@ class ActionForgetProfile(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[Dict[Text, Any]]:
         dispatcher.utter_message(response="utter_profile_forgotten")
-        slots = PROFILE_SLOTS + ("last_topic", "last_time", "walkthrough_step", "walkthrough_time")
+        slots = PROFILE_SLOTS + ("last_topic", "last_time", "pending_topic", "walkthrough_step", "walkthrough_time")
         return [SlotSet(name, None) for name in slots]

@@ -1,4 +1,4 @@
-"""Answers about the protocol: one action resolves the turn and renders the knowledge base's answer."""
+"""Answers about the protocol: resolve the turn, ask the knowledge base, render."""
 from __future__ import annotations
 
 from typing import Any, Dict, List, Text
@@ -8,24 +8,28 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import kb, remember, state_from, turn_from
 from actions.knowledge import query
-from actions.knowledge.resolve import resolve
+from actions.knowledge.resolve import Question, resolve
 from actions.render import utter
 
 
-class ActionAnswer(Action):
-    """Safety first, then the answer for this profile and context."""
+def respond(dispatcher: CollectingDispatcher, question: Question) -> List[Dict[Text, Any]]:
+    """Safety first, then the answer for this profile and context; events that remember it."""
+    base = kb()
+    answers = [query.safety(base, kind) for kind in question.safety]
+    if question.resumed:
+        answers.append(query.profile_noted(base, question.context))
+    answer = query.answer(base, question.topic, question.context) if question.topic else None
+    if answer is not None:
+        answers.append(answer)
+    elif not answers:
+        answers.append(query.not_covered(base, question.context))
+    utter(dispatcher, base, answers)
+    return remember(answer, question.context.time)
 
+
+class ActionAnswer(Action):
     def name(self) -> Text:
         return "action_answer"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[Dict[Text, Any]]:
-        base = kb()
-        question = resolve(turn_from(tracker), state_from(tracker))
-        answers = [query.safety(base, kind) for kind in question.safety]
-        answer = query.answer(base, question.topic, question.context) if question.topic else None
-        if answer is not None:
-            answers.append(answer)
-        elif not answers:
-            answers.append(query.not_covered(base, question.context))
-        utter(dispatcher, base, answers)
-        return remember(answer, question.context.time)
+        return respond(dispatcher, resolve(turn_from(tracker), state_from(tracker)))

@@ -56,6 +56,8 @@ class Answer:
     text: str
     sources: List[str] = field(default_factory=list)
     buttons: List[Button] = field(default_factory=list)
+    #: the answer needs the skin type and asked for it; the next profile message resumes this topic
+    asks_profile: bool = False
 
     def section_titles(self, kb: KnowledgeBase) -> List[str]:
         seen: List[str] = []
@@ -82,8 +84,8 @@ class _Writer:
     def fact(self, fact: Fact, prefix: str = "") -> None:
         self.add(fact.text, fact.source, prefix)
 
-    def answer(self, topic: str, buttons: Sequence[Button] = ()) -> Answer:
-        return Answer(topic, "\n".join(self.lines), self.sources, list(buttons))
+    def answer(self, topic: str, buttons: Sequence[Button] = (), asks_profile: bool = False) -> Answer:
+        return Answer(topic, "\n".join(self.lines), self.sources, list(buttons), asks_profile)
 
 
 # --------------------------------------------------------------------------- lookups
@@ -205,7 +207,8 @@ def adjustments(kb: KnowledgeBase, ctx: Context) -> Answer:
     if p.is_empty:
         w.add("The protocol adapts to skin type (oily/acne-prone, dry/dehydrated, sensitive/rosacea-prone) "
               "and to darker skin tones prone to hyperpigmentation. Which fits you?")
-        return w.answer("adjustments", _skin_type_buttons(kb)[:3] + [("Darker skin tone", '/inform_profile{"skin_tone":"darker"}')])
+        buttons = _skin_type_buttons(kb)[:3] + [("Darker skin tone", '/inform_profile{"skin_tone":"darker"}')]
+        return w.answer("adjustments", buttons, asks_profile=True)
     w.add(f"For your {describe_profile(kb, p)}:")
     for t in _covered_types(kb, p):
         w.add(f"**{t.label.capitalize()}** — {t.cleansing} {t.layering} {t.moisturizer} {t.avoid}", t.source)
@@ -233,6 +236,11 @@ def profile_ack(kb: KnowledgeBase, ctx: Context) -> Answer:
         w.add(darker.sunscreen_type, darker.source, prefix="   ")
     _uncovered_notes(kb, p, w)
     return w.answer("profile", [("Show my routine", "/ask_routine"), *NEXT_BUTTONS])
+
+
+def profile_noted(kb: KnowledgeBase, ctx: Context) -> Answer:
+    """A one-line acknowledgement, when the profile answers a question asked just before."""
+    return Answer("profile_noted", f"Got it — {describe_profile(kb, ctx.profile)}.")
 
 
 def _brightening_list(kb: KnowledgeBase) -> str:
@@ -371,11 +379,10 @@ def product_answer(kb: KnowledgeBase, ctx: Context) -> Answer:
             hydration = next(pr for pr in kb.principles if pr.id == "hydration")
             w.add(hydration.text, hydration.source)
     _uncovered_notes(kb, p, w)
-    buttons: List[Button] = NEXT_BUTTONS[:1]
     if not types and prod.by_type_field:
         w.add("What's your skin type? I'll tell you what the protocol suggests for it.")
-        buttons = _skin_type_buttons(kb)[:3]
-    return w.answer("product", buttons)
+        return w.answer("product", _skin_type_buttons(kb)[:3], asks_profile=True)
+    return w.answer("product", NEXT_BUTTONS[:1])
 
 
 def sunscreen(kb: KnowledgeBase, ctx: Context) -> Answer:
@@ -433,7 +440,9 @@ def avoid(kb: KnowledgeBase, ctx: Context) -> Answer:
         w.add(tone.avoid, tone.source, prefix="• _For darker tones / hyperpigmentation:_ ")
     w.fact(kb.key_considerations.patch_test)
     _uncovered_notes(kb, p, w)
-    return w.answer("avoid", [] if types else _skin_type_buttons(kb)[:3])
+    if types or darker:
+        return w.answer("avoid")
+    return w.answer("avoid", _skin_type_buttons(kb)[:3], asks_profile=True)
 
 
 def benefits(kb: KnowledgeBase, ctx: Context) -> Answer:

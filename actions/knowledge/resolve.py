@@ -67,8 +67,11 @@ class State:
     concerns: Sequence[str] = ()
     conditions: Sequence[str] = ()
     ingredients: Sequence[str] = ()
+    product: Optional[str] = None
     last_topic: Optional[str] = None
     last_time: Optional[str] = None
+    #: a topic whose answer asked for the skin profile
+    pending_topic: Optional[str] = None
 
     def profile(self) -> Profile:
         return Profile(unique(self.skin_types), self.skin_tone, unique(self.concerns), unique(self.conditions))
@@ -79,6 +82,8 @@ class Question:
     topic: Optional[str]  # None: nothing to answer beyond safety
     context: Context
     safety: List[str] = field(default_factory=list)
+    #: the profile just given answers an earlier question: acknowledge it, then answer that
+    resumed: bool = False
 
 
 def group_entities(entities: Iterable[Mapping]) -> Dict[str, List[str]]:
@@ -145,6 +150,10 @@ def resolve(turn: Turn, state: State) -> Question:
     if topic == "product" and product in (None, "serum"):
         # "which one should I use?" without a product type: answer what the message does name
         topic = "ingredient" if ingredients else ("step" if product == "serum" else "routine")
+    resumed = False
+    if topic == "profile" and state.pending_topic and not turn.entities.get("product"):
+        topic, resumed = state.pending_topic, True
+        product = product or state.product
     if safety and topic == "profile" and not (turn.entities.get("skin_type") or turn.entities.get("skin_tone")):
         topic = None  # "I'm pregnant" is not a skin profile
     if "reaction" in safety:
@@ -157,4 +166,4 @@ def resolve(turn: Turn, state: State) -> Question:
         step=_step_for(turn),
         time=time,
     )
-    return Question(topic, context, safety)
+    return Question(topic, context, safety, resumed)

@@ -111,3 +111,20 @@ async def test_fired_reminder_moves_the_walkthrough_on():
     text, _, events = await run(ActionAbsorbed(), tracker("EXTERNAL_absorbed", walkthrough_step=2.0))
     assert "Time's up" in text and "Step 4 of 6" in text
     assert SlotSet("walkthrough_step", 3.0) in events
+
+
+async def test_small_talk_with_skin_facts_answers_the_facts():
+    text, _, _ = await run(ActionHelp(), tracker("affirm", "yes, oily", [("skin_type", "oily")], skin_type=["oily"]))
+    assert "oily" in text and "salicylic" in text
+    _, messages, _ = await run(ActionHelp(), tracker("greet", "hi there"))
+    assert [m["response"] for m in messages] == ["utter_greet"]
+
+
+async def test_answer_that_needs_the_skin_type_waits_for_it():
+    _, _, events = await run(ActionAnswer(), tracker("ask_product", "which moisturiser?", [("product", "moisturizer")],
+                                                     product="moisturizer"))
+    assert SlotSet("pending_topic", "product") in events
+    text, _, events = await run(ActionAnswer(), tracker("inform_profile", "dry", [("skin_type", "dry")],
+                                                        skin_type=["dry"], product="moisturizer", pending_topic="product"))
+    assert text.startswith("Got it — dry") and "emollient" in text
+    assert SlotSet("pending_topic", None) in events

@@ -65,3 +65,10 @@ def test_group_entities_keeps_order_and_drops_duplicates():
     entities = [{"entity": "skin_type", "value": "oily"}, {"entity": "skin_type", "value": "oily"},
                 {"entity": "concern", "value": "pih"}]
     assert group_entities(entities) == {"skin_type": ["oily"], "concern": ["pih"]}
+
+
+def test_a_profile_given_on_request_resumes_the_question_that_asked_for_it():
+    state = State(skin_types=["dry"], pending_topic="product", product="moisturizer")
+    q = resolve(turn("inform_profile", "dry", skin_type="dry"), state)
+    assert (q.topic, q.context.product, q.resumed) == ("product", "moisturizer", True)
+    assert resolve(turn("inform_profile", "dry", skin_type="dry"), State(skin_types=["dry"])).topic == "profile"

@@ -1,0 +1,57 @@
+"""What a visitor does with the widget, as Playwright steps (locators pierce the widget's open shadow root)."""
+from __future__ import annotations
+
+import re
+from typing import Pattern, Union
+
+from playwright.sync_api import Locator, Page, expect
+
+INJECTION = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=1</script>'
+
+
+def launcher(page: Page) -> Locator:
+    return page.get_by_role("button", name="Open chat")
+
+
+def textbox(page: Page) -> Locator:
+    return page.get_by_role("textbox", name="Type your message")
+
+
+def panel(page: Page) -> Locator:
+    return page.locator(".panel")
+
+
+def bot_messages(page: Page) -> Locator:
+    return page.locator(".message.bot")
+
+
+def user_messages(page: Page) -> Locator:
+    return page.locator(".message.user")
+
+
+def open_chat(page: Page, url: str) -> None:
+    page.goto(url)
+    launcher(page).click()
+    expect(textbox(page)).to_be_focused()
+
+
+def connected(page: Page) -> None:
+    """The session is confirmed: the widget is in its session's room, so replies and reminders reach it."""
+    expect(page.locator(".panel[data-status=online]")).to_have_count(1)
+
+
+def ask(page: Page, text: str) -> None:
+    textbox(page).fill(text)
+    textbox(page).press("Enter")
+
+
+def bot_said(page: Page, text: Union[str, Pattern]) -> Locator:
+    """Bot messages containing ``text``; ``expect(...).to_be_visible()`` waits for the first."""
+    return bot_messages(page).filter(has_text=text).first
+
+
+def pwned(page: Page):
+    return page.evaluate("() => window.__pwned")
+
+
+ABSORB_RANGE = re.compile(r"5\s*[–-]\s*15 minutes")

@@ -1,0 +1,69 @@
+/**
+ * The embeddable chat widget: one <script src=".../widget.js" data-server-url=... defer></script> adds a
+ * launcher button and a chat panel that talk to the Rasa server's socket.io channel.
+ */
+import styles from "./styles.css";
+import { AA, contrast, readableAccent, resolveColor, textOn, toCss } from "./colors.js";
+import { findScript, readConfig, DEFAULTS } from "./config.js";
+import { Connection } from "./connection.js";
+import { Conversation, safeStorage } from "./storage.js";
+import { ChatView } from "./ui.js";
+
+const HOST_ATTRIBUTE = "data-chat-widget";
+
+/** The brand colour, plus the text colours that keep WCAG AA on it and on white. */
+function applyTheme(host, root, primaryColor) {
+  const primary = resolveColor(primaryColor, root, DEFAULTS.primaryColor);
+  host.style.setProperty("--cw-primary", toCss(primary));
+  host.style.setProperty("--cw-on-primary", toCss(textOn(primary)));
+  host.style.setProperty("--cw-accent", toCss(readableAccent(primary)));
+  host.dataset.contrastOk = String(contrast(primary, textOn(primary)) >= AA);
+}
+
+function mount(document, window, config) {
+  const host = document.createElement("div");
+  host.setAttribute(HOST_ATTRIBUTE, "");
+  document.body.append(host);
+  const root = host.attachShadow({ mode: "open" });
+  const style = document.createElement("style");
+  style.textContent = styles;
+  root.append(style);
+  applyTheme(host, root, config.primaryColor);
+
+  const conversation = new Conversation(safeStorage(() => window.localStorage), config.serverUrl, window.crypto);
+  const panelState = safeStorage(() => window.sessionStorage);
+  const openKey = `${conversation.prefix}:open`;
+  let connection = null;
+
+  const view = new ChatView(root, config, {
+    onSend(text, shownAs) {
+      conversation.dropButtons();
+      view.clearQuickReplies();
+      view.addMessage(conversation.add({ from: "user", text: shownAs, ts: Date.now() }));
+      view.setTyping(true);
+      connection.send(text);
+    },
+    onToggle(isOpen) {
+      panelState.set(openKey, isOpen ? "1" : "");
+    },
+  });
+  if (config.greeting) view.addMessage({ from: "bot", text: config.greeting }, { live: false });
+  conversation.messages.forEach((message) => view.addMessage(message, { live: false }));
+
+  connection = new Connection(
+    { serverUrl: config.serverUrl, socketPath: config.socketPath, sessionId: conversation.sessionId },
+    {
+      onMessage: ({ text, buttons }) => view.addMessage(conversation.add({ from: "bot", text, buttons, ts: Date.now() })),
+      onStatus: (status) => view.setStatus(status),
+    },
+  );
+  if (panelState.get(openKey)) view.open({ focus: false });
+}
+
+(function start() {
+  if (typeof window === "undefined" || document.querySelector(`[${HOST_ATTRIBUTE}]`)) return;
+  const config = readConfig(findScript(document), window.location); // currentScript: only now, not later
+  const go = () => mount(document, window, config);
+  if (document.body) go();
+  else document.addEventListener("DOMContentLoaded", go, { once: true });
+})();

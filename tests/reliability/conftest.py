@@ -24,7 +24,7 @@ class Reply:
         return json.loads(self.body)
 
 
-def request(url: str, body: Optional[bytes] = None, method: str = "POST",
+def send(url: str, body: Optional[bytes] = None, method: str = "POST",
             headers: Optional[Dict[str, str]] = None, timeout: float = 30.0) -> Reply:
     """One HTTP request on a fresh connection; a dropped connection raises instead of returning."""
     parts = urlsplit(url)

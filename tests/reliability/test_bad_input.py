@@ -13,7 +13,7 @@ import pytest
 
 from addons.guard import CAPPED_NOTE, FALLBACK_TEXT, MAX_MESSAGE_CHARS
 from tests.conftest import Conversation
-from tests.reliability.conftest import request
+from tests.reliability.conftest import send
 
 pytestmark = pytest.mark.e2e
 
@@ -81,7 +81,7 @@ MALFORMED = {
 @pytest.mark.parametrize("kind", list(MALFORMED))
 def test_malformed_request_gets_a_4xx_with_a_json_error(assistant, kind):
     body, code = MALFORMED[kind]
-    reply = request(assistant.rest_url, body, headers={"Content-Type": "application/json"})
+    reply = send(assistant.rest_url, body, headers={"Content-Type": "application/json"})
     assert reply.status == 400
     assert reply.headers["content-type"].startswith("application/json")
     error = reply.json()
@@ -90,20 +90,20 @@ def test_malformed_request_gets_a_4xx_with_a_json_error(assistant, kind):
 
 def test_an_oversized_body_is_refused_with_413(assistant):
     body = json.dumps({"sender": "x", "message": "a" * 3_000_000}).encode()
-    reply = request(assistant.rest_url, body, headers={"Content-Type": "application/json"})
+    reply = send(assistant.rest_url, body, headers={"Content-Type": "application/json"})
     assert reply.status == 413 and reply.json()["error"] == "body_too_large"
 
 
 def test_a_malformed_request_loses_nothing_said_before(chat):
     _say_dry(chat)
     for body in (b"{", b'{"sender": "%s", "message": null}' % chat.sender.encode(), b""):
-        assert request(chat.stack.rest_url, body).status == 400
+        assert send(chat.stack.rest_url, body).status == 400
     assert DRY_CLEANSER.search(chat.say("what cleanser should I use?"))
 
 
 def test_a_missing_sender_does_not_join_a_shared_conversation(assistant):
     """Rasa's own channel files sender-less messages under one "default" conversation for everyone."""
-    reply = request(assistant.rest_url, b'{"message": "I have oily skin"}')
+    reply = send(assistant.rest_url, b'{"message": "I have oily skin"}')
     assert reply.status == 400
     default = Conversation(assistant)
     default.sender = "default"

@@ -1,0 +1,92 @@
+"""What the Rasa server exposes: the HTTP API only with a token, CORS only for configured origins, quiet logs."""
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from scripts.stack import Stack, free_port
+from tests.conftest import make_stack
+from tests.reliability.conftest import running, send, text_of
+
+pytestmark = pytest.mark.e2e
+
+TOKEN = f"tok-{uuid.uuid4().hex}"
+BRAND = "https://brand.example"
+EVIL = "https://evil.example"
+
+
+@pytest.fixture(scope="module")
+def default_stack(tmp_path_factory) -> Iterator[Stack]:
+    """As `make run` starts it: no API token, CORS for the demo page only."""
+    env = {"RASA_API_TOKEN": "", "CORS_ORIGINS": ""}
+    with running(make_stack(tmp_path_factory.mktemp("default"), web_port=free_port(), extra_env=env)) as stack:
+        yield stack
+
+
+@pytest.fixture(scope="module")
+def api_stack(tmp_path_factory) -> Iterator[Stack]:
+    """With the HTTP API on (token from the environment) and a brand's own origin allowed."""
+    env = {"RASA_API_TOKEN": TOKEN, "CORS_ORIGINS": BRAND}
+    with running(make_stack(tmp_path_factory.mktemp("api"), extra_env=env)) as stack:
+        yield stack
+
+
+def _allowed_origin(stack: Stack, origin: str) -> str | None:
+    body = b'{"sender": "cors-check", "message": "hi"}'
+    reply = send(stack.rest_url, body, headers={"Origin": origin, "Content-Type": "application/json"})
+    assert reply.status == 200
+    return reply.headers.get("access-control-allow-origin")
+
+
+def _preflight_origin(stack: Stack, origin: str) -> str | None:
+    headers = {"Origin": origin, "Access-Control-Request-Method": "POST",
+               "Access-Control-Request-Headers": "content-type"}
+    return send(stack.rest_url, method="OPTIONS", headers=headers).headers.get("access-control-allow-origin")
+
+
+@pytest.mark.parametrize("path", ["/conversations/someone/tracker", "/status", "/model/parse", "/version"])
+def test_http_api_is_off_without_a_token(default_stack, path):
+    method = "POST" if path == "/model/parse" else "GET"
+    reply = send(default_stack.rasa_url + path, b'{"text": "hi"}' if method == "POST" else None, method)
+    assert reply.status == 404
+
+
+def test_http_api_needs_the_token(api_stack):
+    tracker = f"{api_stack.rasa_url}/conversations/someone/tracker"
+    assert send(tracker, method="GET").status == 401
+    assert send(tracker + "?token=wrong", method="GET").status == 401
+    assert send(f"{tracker}?token={TOKEN}", method="GET").status == 200
+
+
+def test_cors_default_allows_the_demo_page_only(default_stack):
+    demo = f"http://localhost:{default_stack.web_port}"
+    assert _allowed_origin(default_stack, demo) == demo
+    assert _preflight_origin(default_stack, demo) == demo
+    assert _allowed_origin(default_stack, EVIL) is None
+    assert _preflight_origin(default_stack, EVIL) is None
+
+
+def test_cors_follows_cors_origins(api_stack):
+    assert _allowed_origin(api_stack, BRAND) == BRAND
+    assert _allowed_origin(api_stack, EVIL) is None
+    assert _preflight_origin(api_stack, EVIL) is None
+    assert _allowed_origin(api_stack, "http://localhost:8080") is None
+
+
+def _logs(stack: Stack) -> str:
+    return "\n".join(p.read_text(errors="replace") for p in Path(stack.workdir).glob("*.log"))
+
+
+@pytest.mark.parametrize("name", ["default_stack", "api_stack"])
+def test_user_messages_and_the_token_stay_out_of_the_logs(request, name):
+    stack = request.getfixturevalue(name)
+    phrase = f"zebra{uuid.uuid4().hex[:10]}"
+    assert text_of(stack.say("log-check", f"my skin is dry, call me {phrase}"))
+    assert text_of(stack.say("log-check", "hi " + "x" * 3000 + phrase))  # capped: the tail is dropped
+    logs = _logs(stack)
+    assert "Rasa server is up and running" in logs or "Starting Rasa server" in logs  # we read the real log
+    assert phrase not in logs and "my skin is dry" not in logs
+    assert TOKEN not in logs

@@ -1,0 +1,77 @@
+"""The committed bundle (web/dist/widget.js) is built from the current sources, and only it and the page are served."""
+from __future__ import annotations
+
+import hashlib
+import re
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import List
+
+import pytest
+
+WEB = Path(__file__).resolve().parents[2] / "web"
+BUNDLE = WEB / "dist" / "widget.js"
+
+
+def sources() -> List[str]:
+    """The same list as web/build.mjs: src/**, the build script, package.json and its lock file."""
+    files = [p.relative_to(WEB).as_posix() for p in (WEB / "src").rglob("*") if p.is_file()]
+    return sorted(files + ["build.mjs", "package.json", "package-lock.json"])
+
+
+def sources_hash() -> str:
+    digest = hashlib.sha256()
+    for path in sources():
+        digest.update(f"{path}\0".encode())
+        digest.update((WEB / path).read_bytes())
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def test_committed_bundle_is_built_from_the_current_sources():
+    stamp = re.match(r"/\*! chat-widget sources-sha256: ([0-9a-f]{64}) \*/", BUNDLE.read_text(encoding="utf-8"))
+    assert stamp, f"{BUNDLE} has no sources stamp: rebuild it with `make widget`"
+    assert stamp.group(1) == sources_hash(), "web/dist/widget.js is older than web/src: rebuild it with `make widget`"
+
+
+def test_bundle_has_no_source_maps_or_node_requires():
+    text = BUNDLE.read_text(encoding="utf-8")
+    assert "sourceMappingURL" not in text
+    assert "require(" not in text
+
+
+@pytest.fixture(scope="module")
+def demo_server(tmp_path_factory):
+    from scripts.stack import Stack, free_port
+
+    stack = Stack(rasa_port=5999, web_port=free_port(), workdir=tmp_path_factory.mktemp("web"), quiet=True)
+    try:
+        stack.start_web()
+        stack.wait_ready(30)  # only the web server was started, so only it is waited for
+        yield f"http://127.0.0.1:{stack.web_port}"
+    finally:
+        stack.stop()
+
+
+def fetch(url: str):
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return response.status, response.headers.get("Content-Type", ""), response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, "", ""
+
+
+def test_demo_page_embeds_the_widget_pointing_at_the_rasa_server(demo_server):
+    status, content_type, body = fetch(demo_server + "/")
+    assert status == 200 and content_type.startswith("text/html")
+    assert re.search(r'<script src="/widget.js" defer data-server-url="http://localhost:5999"', body)
+    status, content_type, body = fetch(demo_server + "/widget.js")
+    assert status == 200 and "javascript" in content_type
+    assert body == BUNDLE.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("path", ["/package.json", "/src/index.js", "/node_modules/", "/demo/index.html",
+                                  "/dist/widget.js", "/../scripts/webserver.py", "/%2e%2e/pyproject.toml"])
+def test_nothing_else_in_web_is_served(demo_server, path):
+    assert fetch(demo_server + path)[0] == 404

@@ -40,7 +40,8 @@ PROFILE_TOPICS = frozenset({"product", "avoid", "adjustments", "exfoliation"})
 PRODUCT_STEPS = {"cleanser": "cleanse", "serum": "apply_serum", "moisturizer": "moisturize",
                  "facial_oil": "moisturize", "sunscreen": "sunscreen"}
 SAFETY_BY_ENTITY = {("symptom", "reaction"): "reaction", ("life_stage", "pregnancy"): "pregnancy",
-                    ("life_stage", "minor"): "minor", ("medication", "prescription"): "prescription"}
+                    ("life_stage", "minor"): "minor", ("medication", "prescription"): "prescription",
+                    ("medical", "condition"): "medical"}
 SAFETY_BY_INTENT = {"report_reaction": "reaction", "medical_question": "medical"}
 _BACK_REFERENCE = re.compile(r"\b(it|its|it's|this|that|they|them|these|those|one)\b", re.I)
 _STEP_NUMBER = re.compile(r"\bstep\s*(\d)\b", re.I)

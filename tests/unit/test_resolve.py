@@ -72,3 +72,8 @@ def test_a_profile_given_on_request_resumes_the_question_that_asked_for_it():
     q = resolve(turn("inform_profile", "dry", skin_type="dry"), state)
     assert (q.topic, q.context.product, q.resumed) == ("product", "moisturizer", True)
     assert resolve(turn("inform_profile", "dry", skin_type="dry"), State(skin_types=["dry"])).topic == "profile"
+
+
+def test_medical_conditions_are_flagged_whatever_the_intent():
+    q = resolve(turn("ask_ingredient", "can I use retinol with eczema?", medical="condition", ingredient="retinoid"), State())
+    assert q.safety == ["medical"] and q.topic == "ingredient"

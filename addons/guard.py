@@ -23,6 +23,10 @@ CAPPED_NOTE = (
     f"Your message was long, so I read only the first {MAX_MESSAGE_CHARS:,} characters. "
     "Asking one thing at a time gets you the best answers."
 )
+EMPTY_TEXT = (
+    "I didn't catch anything there. Ask me how to use the exosome serum, how to adapt it to your skin, "
+    "or where an ingredient like retinol fits."
+)
 FALLBACK_TEXT = (
     "Sorry — I can't answer that right now. Please ask again in a minute; I still remember what you've "
     "told me about your skin. If your skin is reacting (burning, swelling, a rash), stop using the serum, "
@@ -93,6 +97,11 @@ def bound_action_calls(seconds: float) -> None:
 
 def fallback_message(recipient_id: str) -> Dict[str, Any]:
     return {"recipient_id": recipient_id, "text": FALLBACK_TEXT}
+
+
+def empty_message(recipient_id: str) -> Dict[str, Any]:
+    """The answer to a message with nothing left after cleaning (the NLU cannot classify no tokens)."""
+    return {"recipient_id": recipient_id, "text": EMPTY_TEXT}
 
 
 def capped_message(recipient_id: str) -> Dict[str, Any]:

@@ -6,7 +6,8 @@ shared "default" conversation, and a 100,000-character message runs the NLU for 
 It also logs the user's text when something goes wrong. This subclass:
 
 * answers malformed requests with a 4xx and a JSON error ``{"error": code, "message": explanation}``;
-* cleans and caps the text (:func:`addons.guard.clean`), with a polite note when it was cut;
+* cleans and caps the text (:func:`addons.guard.clean`), with a polite note when it was cut, and
+  answers a message left empty itself (the NLU cannot classify a message without tokens);
 * never answers with silence: if the assistant produced nothing (action server down or slow, an
   internal error) the user gets :data:`addons.guard.FALLBACK_TEXT`;
 * bounds action server calls to ``ACTION_TIMEOUT`` seconds (:func:`addons.guard.bound_action_calls`).
@@ -138,6 +139,8 @@ class RestInput(RasaRestInput):
                 incoming = parse(request.body)
             except BadRequest as refused:
                 return refused.as_response()
+            if not incoming.text.text:
+                return response.json([guard.empty_message(incoming.sender)])
             if bool_arg(request, "stream", default=False):
                 return response.stream(
                     self.stream_response(on_new_message, incoming.text.text, incoming.sender,

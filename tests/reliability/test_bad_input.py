@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from addons.guard import CAPPED_NOTE, FALLBACK_TEXT, MAX_MESSAGE_CHARS
+from addons.guard import CAPPED_NOTE, EMPTY_TEXT, FALLBACK_TEXT, MAX_MESSAGE_CHARS
 from tests.conftest import Conversation
 from tests.reliability.conftest import send
 
@@ -22,6 +22,7 @@ DRY_CLEANSER = re.compile(r"cream|hydrating", re.I)
 ODD_MESSAGES = {
     "empty": "",
     "whitespace": "  \n\t   ",
+    "invisible characters only": "\u202e\u200b\ufeff\x00",
     "100,000 characters": ("my skin is dry and feels tight after washing, " * 3000)[:100_000],
     "control characters": "\x00\x01\x07\x1b[31mhello\x7f\x9b\x08",
     "emoji and RTL marks": "\u202eʇxǝʇ 😀👩\u200d👩\u200d👧 \u200fمرحبا\u200f 🧴✨ \ufeff",
@@ -47,6 +48,11 @@ def test_odd_message_gets_a_quick_short_reply_and_the_conversation_goes_on(assis
     assert reply.strip() and len(reply) < 2500
     assert FALLBACK_TEXT not in reply  # the assistant itself answered
     assert DRY_CLEANSER.search(chat.say("what cleanser should I use?"))
+
+
+@pytest.mark.parametrize("kind", ["empty", "whitespace", "invisible characters only"])
+def test_an_empty_message_gets_a_prompt(chat, kind):
+    assert chat.say(ODD_MESSAGES[kind]) == EMPTY_TEXT
 
 
 def test_a_long_message_is_capped_with_a_polite_note(chat):

@@ -17,7 +17,7 @@ MODEL     := $(MODEL_DIR)/assistant.tar.gz
 PYTHON310 ?= $(shell for p in python3.10 $$(ls -d $$(pyenv root 2>/dev/null || echo $$HOME/.pyenv)/versions/3.10.*/bin/python 2>/dev/null | sort -rV); do \
                  "$$p" -c 'import sys; assert sys.version_info[:2] == (3, 10)' >/dev/null 2>&1 && { command -v "$$p"; break; }; done)
 
-.PHONY: help setup train run test evaluate bench clean
+.PHONY: help setup train run test evaluate bench widget clean
 
 help:
 	@echo "make run       set up, train when needed, serve the assistant (REST/socket.io :5005, actions :5055, demo :8080)"
@@ -25,6 +25,7 @@ help:
 	@echo "make train     retrain the model if data/config/domain/knowledge changed"
 	@echo "make evaluate  NLU held-out + cross-validation report, core story report"
 	@echo "make bench     load benchmark against this assistant and stock 'rasa init'"
+	@echo "make widget    rebuild the chat widget bundle web/dist/widget.js from web/src (needs npm)"
 
 $(PY):
 	@if [ -z "$(PYTHON310)" ]; then \
@@ -62,6 +63,10 @@ evaluate: setup
 
 bench: setup $(MODEL)
 	$(PY) -m scripts.bench $(BENCH_ARGS)
+
+# The widget bundle is committed, so `make run` needs no npm; rebuild it after changing web/src.
+widget:
+	cd web && npm ci --no-audit --no-fund && npm run build
 
 clean:
 	rm -rf $(MODEL_DIR) build .rasa results

@@ -1,6 +1,7 @@
 """Serve the demo brand page (web/demo/index.html) at / and the chat widget bundle (web/dist/widget.js).
 
 Only those two paths: web/ also holds the widget's sources and node_modules, which are not for the public.
+The page's widget attributes can be previewed with query parameters, e.g. /?primary-color=%23ffd400&title=Hi
 """
 from __future__ import annotations
 
@@ -8,17 +9,33 @@ import argparse
 import html
 import http.server
 from pathlib import Path
-from typing import Optional, Tuple
+from typing import Dict, Optional, Tuple
+from urllib.parse import parse_qsl, urlsplit
 
 WEB = Path(__file__).resolve().parent.parent / "web"
 PAGE = WEB / "demo" / "index.html"
 BUNDLE = WEB / "dist" / "widget.js"
 
 
-def demo_page(rasa_url: Optional[str]) -> bytes:
-    """The page, pointing its widget at ``rasa_url`` (else the widget's default: this host, port 5005)."""
-    attribute = f' data-server-url="{html.escape(rasa_url, quote=True)}"' if rasa_url else ""
-    return PAGE.read_text(encoding="utf-8").replace("{{SERVER_ATTRIBUTE}}", attribute).encode()
+#: The demo brand's widget settings; a query parameter of the same name overrides one (a brand's preview).
+DEMO_ATTRIBUTES = {
+    "title": "Lumé skincare guide",
+    "primary-color": "#2f5d46",
+    "greeting": "Hi, I'm the Lumé skincare guide 🌿 Ask me how to use the serum — for example "
+                "*how long should it absorb?* — or say **walk me through it**.",
+}
+
+
+def widget_attributes(rasa_url: Optional[str], query: str = "") -> str:
+    """The data- attributes of the widget's <script> tag, HTML-escaped; no server URL: the widget's default."""
+    overrides = {k: v for k, v in parse_qsl(query) if k in DEMO_ATTRIBUTES}
+    values: Dict[str, str] = {**({"server-url": rasa_url} if rasa_url else {}), **DEMO_ATTRIBUTES, **overrides}
+    return "".join(f' data-{name}="{html.escape(value, quote=True)}"' for name, value in values.items())
+
+
+def demo_page(rasa_url: Optional[str], query: str = "") -> bytes:
+    page = PAGE.read_text(encoding="utf-8")
+    return page.replace("{{WIDGET_ATTRIBUTES}}", widget_attributes(rasa_url, query)).encode()
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -27,10 +44,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
     rasa_url: Optional[str] = None
 
     def route(self) -> Optional[Tuple[str, bytes]]:
-        path = self.path.split("?", 1)[0]
-        if path in ("/", "/index.html"):
-            return "text/html; charset=utf-8", demo_page(self.rasa_url)
-        if path == "/widget.js":
+        url = urlsplit(self.path)
+        if url.path in ("/", "/index.html"):
+            return "text/html; charset=utf-8", demo_page(self.rasa_url, url.query)
+        if url.path == "/widget.js":
             return "text/javascript; charset=utf-8", BUNDLE.read_bytes()
         return None
 

@@ -3,12 +3,15 @@ from __future__ import annotations
 
 import hashlib
 import re
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import List
 
 import pytest
+
+from scripts.stack import Stack, free_port, http_ok
 
 WEB = Path(__file__).resolve().parents[2] / "web"
 BUNDLE = WEB / "dist" / "widget.js"
@@ -43,13 +46,16 @@ def test_bundle_has_no_source_maps_or_node_requires():
 
 @pytest.fixture(scope="module")
 def demo_server(tmp_path_factory):
-    from scripts.stack import Stack, free_port
-
+    """Just the demo web server (the one `make run` starts), as if Rasa were on port 5999."""
     stack = Stack(rasa_port=5999, web_port=free_port(), workdir=tmp_path_factory.mktemp("web"), quiet=True)
+    url = f"http://127.0.0.1:{stack.web_port}"
     try:
         stack.start_web()
-        stack.wait_ready(30)  # only the web server was started, so only it is waited for
-        yield f"http://127.0.0.1:{stack.web_port}"
+        deadline = time.monotonic() + 30
+        while not http_ok(url + "/"):
+            assert time.monotonic() < deadline, "the demo web server did not start"
+            time.sleep(0.2)
+        yield url
     finally:
         stack.stop()
 
@@ -65,10 +71,20 @@ def fetch(url: str):
 def test_demo_page_embeds_the_widget_pointing_at_the_rasa_server(demo_server):
     status, content_type, body = fetch(demo_server + "/")
     assert status == 200 and content_type.startswith("text/html")
-    assert re.search(r'<script src="/widget.js" defer data-server-url="http://localhost:5999"', body)
+    assert re.search(r'<script src="/widget.js" defer data-server-url="http://localhost:5999" data-title="[^"]+"'
+                     r' data-primary-color="#2f5d46" data-greeting="[^"]+"></script>', body)
     status, content_type, body = fetch(demo_server + "/widget.js")
     assert status == 200 and "javascript" in content_type
     assert body == BUNDLE.read_text(encoding="utf-8")
+
+
+def test_demo_page_previews_other_widget_settings_escaped(demo_server):
+    status, _, body = fetch(demo_server + "/?title=%22%3E%3Cscript%3Ealert(1)%3C/script%3E&primary-color=red"
+                                          "&server-url=http://evil.example")
+    assert status == 200
+    assert 'data-title="&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"' in body
+    assert 'data-primary-color="red"' in body
+    assert "evil.example" not in body and "<script>alert" not in body
 
 
 @pytest.mark.parametrize("path", ["/package.json", "/src/index.js", "/node_modules/", "/demo/index.html",

@@ -1,0 +1,112 @@
+"""The widget against hostile bot output and an unreachable server: a stand-in socket.io server on loopback
+(fake_socket_server.py) plays the Rasa channel, since the real bot never sends markup like this, nor vanishes."""
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+from playwright.sync_api import expect
+
+from fake_socket_server import FakeSocketServer
+from scripts.stack import Stack, free_port, http_ok
+from widget_steps import ask, bot_messages, open_chat, pwned, textbox, user_messages
+
+pytestmark = pytest.mark.browser
+
+HOSTILE = (
+    "**Bold** and _italic_ text\n\n"
+    "- first\n- second\n\n"
+    "[a safe link](https://example.com/guide) [a script link](javascript:window.__pwned=1) "
+    "[a data link](data:text/html,<script>window.__pwned=1</script>)\n"
+    '<img src=x onerror="window.__pwned=1"><script>window.__pwned=1</script>'
+    '<a href="https://example.com" onclick="window.__pwned=1">raw link</a><iframe src="javascript:1"></iframe>'
+)
+REPLIES = {
+    "show me markup": {"text": HOSTILE},
+    "offer buttons": {"text": "Pick one", "quick_replies": [
+        {"content_type": "text", "title": "<b>Yes</b> please", "payload": "/affirm"}]},
+}
+
+
+@pytest.fixture(scope="module")
+def fake():
+    server = FakeSocketServer(free_port(), REPLIES)
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+@pytest.fixture(scope="module")
+def fake_page_url(fake, tmp_path_factory):
+    """The demo page (the real web server), its widget pointed at the stand-in."""
+    stack = Stack(rasa_port=fake.port, web_port=free_port(), workdir=tmp_path_factory.mktemp("web"), quiet=True)
+    url = f"http://127.0.0.1:{stack.web_port}/"
+    try:
+        stack.start_web()
+        deadline = time.monotonic() + 30
+        while not http_ok(url):
+            assert time.monotonic() < deadline, "the demo web server did not start"
+            time.sleep(0.2)
+        yield url
+    finally:
+        stack.stop()
+
+
+@pytest.fixture
+def online(fake):
+    fake.start()
+    try:
+        yield fake
+    finally:
+        fake.stop()
+
+
+def test_bot_markdown_renders_but_no_markup_runs(page, fake_page_url, online):
+    open_chat(page, fake_page_url)
+    ask(page, "show me markup")
+    answer = bot_messages(page).nth(1)
+    expect(answer.locator("strong")).to_have_text("Bold")
+    expect(answer.locator("em")).to_have_text("italic")
+    expect(answer.locator("li")).to_have_text(["first", "second"])
+    expect(answer.locator("img, script, iframe")).to_have_count(0)
+    links = answer.locator("a[href]")
+    expect(links).to_have_count(2)  # the https ones; javascript: and data: lose their href
+    for i in range(2):
+        expect(links.nth(i)).to_have_attribute("href", re.compile(r"^https://example\.com"))
+        expect(links.nth(i)).to_have_attribute("rel", "noopener noreferrer nofollow")
+    expect(answer.locator("[onclick], [onerror]")).to_have_count(0)
+    answer.get_by_text("a script link").click()
+    assert pwned(page) is None
+
+
+def test_quick_reply_titles_are_text_and_send_the_payload(page, fake_page_url, online):
+    open_chat(page, fake_page_url)
+    ask(page, "offer buttons")
+    button = page.get_by_role("button", name="<b>Yes</b> please")
+    expect(button).to_be_visible()
+    button.click()
+    expect(user_messages(page).last.locator(".text")).to_have_text("<b>Yes</b> please")
+    expect(bot_messages(page).last).to_have_text(re.compile("Noted"))
+    assert online.received[-1]["message"] == "/affirm"
+
+
+def test_unreachable_server_shows_it_queues_and_recovers(page, fake_page_url, fake):
+    open_chat(page, fake_page_url)  # nothing listens on the server's port yet
+    status = page.get_by_role("status").filter(has_text="Can't reach the assistant")
+    expect(status).to_be_visible()
+    ask(page, "hello while offline")
+    expect(user_messages(page).last).to_contain_text("hello while offline")  # kept, to send later
+
+    fake.start()
+    try:
+        expect(status).to_be_hidden(timeout=20_000)  # socket.io retries on its own
+        expect(bot_messages(page).last).to_have_text(re.compile("Noted"))
+        sent = fake.received[-1]
+        assert sent["message"] == "hello while offline"
+        assert re.fullmatch(r"[0-9a-f-]{36}", sent["session_id"])
+    finally:
+        fake.stop()
+    expect(page.get_by_role("status").filter(has_text=re.compile("Reconnecting|Can't reach"))).to_be_visible()
+    expect(textbox(page)).to_be_enabled()

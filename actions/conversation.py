@@ -39,10 +39,14 @@ class ActionHelp(Action):
 
 
 class ActionHandoff(Action):
+    """Say how to reach a person (after "I'm a virtual assistant" when asked); the conversation stays as it is."""
+
     def name(self) -> Text:
         return "action_handoff"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[Dict[Text, Any]]:
+        if turn_from(tracker).intent == "bot_challenge":
+            dispatcher.utter_message(response="utter_bot_challenge")
         dispatcher.utter_message(response="utter_handoff", contact=os.environ.get(HANDOFF_ENV) or DEFAULT_HANDOFF)
         return []
 

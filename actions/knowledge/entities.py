@@ -18,6 +18,10 @@ from .schema import KnowledgeBase
 
 #: Vocabulary group whose phrases only shield their words from being extracted.
 IGNORE = "ignore"
+#: Profile facts a user can deny ("not oily", "I don't have rosacea"); safety terms are never dropped.
+NEGATABLE = frozenset({"skin_type", "skin_tone", "concern"})
+NEGATIONS = frozenset({"not", "n't", "nt", "no", "never", "nor", "without", "isnt", "dont", "doesnt", "arent"})
+NEGATION_WINDOW = 3  # tokens before a term that can negate it
 
 
 @dataclass(frozen=True)
@@ -138,11 +142,16 @@ class VocabularyMatcher:
         out = []
         for start, end, key, exact in sorted(chosen):
             entity, value = self.labels[key]
-            if entity == IGNORE:
+            if entity == IGNORE or (entity in NEGATABLE and self._negated(doc, start)):
                 continue
             span = doc[start:end]
             out.append(EntityMatch(entity, value, span.start_char, span.end_char, span.text, exact))
         return out
+
+    @staticmethod
+    def _negated(doc: Doc, start: int) -> bool:
+        before = doc[max(0, start - NEGATION_WINDOW):start]
+        return any(t.lower_ in NEGATIONS for t in before) and not any(t.is_punct for t in before)
 
     def values(self, text: str, entity: str) -> List[str]:
         """The distinct values of ``entity`` found in ``text``, in order of appearance."""

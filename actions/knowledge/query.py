@@ -196,7 +196,7 @@ def summary(kb: KnowledgeBase, ctx: Context) -> Answer:
             names.append(name)
         w.add(f"{label}: " + " → ".join(names), "step_1")
     for t in types:
-        w.add(f"{t.moisturizer} {t.avoid}", t.source, prefix=_for(t))
+        w.add(f"{t.cleansing} {t.moisturizer} {t.avoid}", t.source, prefix=_for(t))
     w.add(kb.key_considerations.frequency.text, kb.key_considerations.frequency.source)
     return w.answer("summary", NEXT_BUTTONS[:1])
 
@@ -204,6 +204,8 @@ def summary(kb: KnowledgeBase, ctx: Context) -> Answer:
 def adjustments(kb: KnowledgeBase, ctx: Context) -> Answer:
     """Everything the protocol changes for this profile."""
     p, w = ctx.profile, _Writer()
+    if not p.is_empty and not _covered_types(kb, p) and not p.pigment_prone:
+        return routine(kb, ctx)  # nothing to adjust: the standard routine, with the note saying so
     if p.is_empty:
         w.add("The protocol adapts to skin type (oily/acne-prone, dry/dehydrated, sensitive/rosacea-prone) "
               "and to darker skin tones prone to hyperpigmentation. Which fits you?")
@@ -302,6 +304,10 @@ def layering(kb: KnowledgeBase, ctx: Context) -> Answer:
         return ingredient_answer(kb, ctx)
     p, w = ctx.profile, _Writer()
     w.fact(kb.key_considerations.layering)
+    prod = next((x for x in kb.products if x.id == ctx.product and x.step and x.id != "serum"), None)
+    if prod:
+        s = step(kb, prod.step)
+        w.add(f"**{s.title}** — {s.text} {s.why}", s.source)
     order = " → ".join(s.title.split(" (")[0] for s in routine_steps(kb, ctx.time))
     w.add(f"Order: {order}.", "step_3")
     w.add(step(kb, "treatments").text, "step_3")

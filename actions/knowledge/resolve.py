@@ -35,8 +35,8 @@ INTENT_TOPICS: Dict[str, str] = {
     "ask_uncovered": "not_covered",
     "inform_profile": "profile",
 }
-#: Topics whose answer depends on the profile: asked without one, the answer asks for it.
-PROFILE_TOPICS = frozenset({"product", "avoid", "adjustments", "exfoliation"})
+#: Broad topics that a named ingredient narrows down ("kojic acid for my dark spots, does it fit?").
+BROAD_TOPICS = frozenset({"routine", "adjustments", "benefits", "summary", "profile"})
 PRODUCT_STEPS = {"cleanser": "cleanse", "serum": "apply_serum", "moisturizer": "moisturize",
                  "facial_oil": "moisturize", "sunscreen": "sunscreen"}
 SAFETY_BY_ENTITY = {("symptom", "reaction"): "reaction", ("life_stage", "pregnancy"): "pregnancy",
@@ -75,7 +75,10 @@ class State:
     pending_topic: Optional[str] = None
 
     def profile(self) -> Profile:
-        return Profile(unique(self.skin_types), self.skin_tone, unique(self.concerns), unique(self.conditions))
+        types = unique(self.skin_types)
+        if {"oily", "dry"} <= set(types):  # "oily T-zone, dry cheeks" is combination skin
+            types = unique("combination" if t in ("oily", "dry") else t for t in types)
+        return Profile(types, self.skin_tone, unique(self.concerns), unique(self.conditions))
 
 
 @dataclass
@@ -128,6 +131,7 @@ def resolve(turn: Turn, state: State) -> Question:
     product = turn.first("product")
     time = turn.first("time_of_day")
     refers_back = bool(_BACK_REFERENCE.search(turn.text))
+    profile_facts = any(turn.entities.get(e) for e in ("skin_type", "skin_tone", "concern"))
 
     if turn.intent == "followup" or (topic is None and not safety):
         # "and at night?", "what about vitamin C?" or an unclassified message with useful entities
@@ -137,7 +141,7 @@ def resolve(turn: Turn, state: State) -> Question:
             topic = "product"
         elif turn.intent == "followup" or time:
             topic = state.last_topic or "routine"
-        elif any(turn.entities.get(e) for e in ("skin_type", "skin_tone", "concern")):
+        elif profile_facts:
             topic = "profile"
         if topic == "ingredient" and not ingredients:
             ingredients = tuple(state.ingredients)
@@ -148,15 +152,19 @@ def resolve(turn: Turn, state: State) -> Question:
             ingredients = tuple(state.ingredients)
         if topic == "ingredient" and not ingredients and product and product != "serum":
             topic = "product"
+    if topic in BROAD_TOPICS and ingredients:
+        topic = "ingredient"
+    if topic == "profile" and not profile_facts and product and product != "serum":
+        topic = "product"  # "my skin reacts to a lot, which moisturiser?" (the facts were not recognised)
     if topic == "product" and product in (None, "serum"):
         # "which one should I use?" without a product type: answer what the message does name
         topic = "ingredient" if ingredients else ("step" if product == "serum" else "routine")
     resumed = False
-    if topic == "profile" and state.pending_topic and not turn.entities.get("product"):
+    if topic == "profile" and profile_facts and state.pending_topic:
         topic, resumed = state.pending_topic, True
         product = product or state.product
-    if safety and topic == "profile" and not (turn.entities.get("skin_type") or turn.entities.get("skin_tone")):
-        topic = None  # "I'm pregnant" is not a skin profile
+    if topic == "profile" and not profile_facts:
+        topic = None if safety else "adjustments"  # "I'm pregnant" is not a skin profile
     if "reaction" in safety:
         topic = None  # a reaction interrupts everything else
 

@@ -62,3 +62,12 @@ def test_variants_and_similarity_rules():
     assert "moisturizer" in variants("moisturiser") and "retinols" in variants("retinol")
     assert similar("sunscren", "sunscreen") and similar("oilly", "oily")
     assert not similar("simple", "pimple") and not similar("shots", "spots")
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("actually not oily, my skin is dry", {("skin_type", "dry")}),
+    ("I don't have rosacea", set()),
+    ("I'm not sure if it's a rash", {("symptom", "reaction")}),  # safety terms are never dropped
+])
+def test_denied_profile_facts_are_dropped(find, text, expected):
+    assert find(text) == expected

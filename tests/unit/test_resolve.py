@@ -77,3 +77,19 @@ def test_a_profile_given_on_request_resumes_the_question_that_asked_for_it():
 def test_medical_conditions_are_flagged_whatever_the_intent():
     q = resolve(turn("ask_ingredient", "can I use retinol with eczema?", medical="condition", ingredient="retinoid"), State())
     assert q.safety == ["medical"] and q.topic == "ingredient"
+
+
+def test_oily_and_dry_together_is_combination_skin():
+    assert State(skin_types=["oily", "dry"]).profile().skin_types == ("combination",)
+
+
+def test_a_named_ingredient_narrows_a_broad_question():
+    q = resolve(turn("ask_adjustments", "kojic acid for my dark spots, does it fit?", ingredient="brightening_acids",
+                     concern="hyperpigmentation"), State())
+    assert q.topic == "ingredient"
+
+
+def test_profile_message_without_recognised_facts_does_not_invent_a_profile():
+    q = resolve(turn("inform_profile", "my skin is weird, which moisturiser?", product="moisturizer"), State())
+    assert q.topic == "product"
+    assert resolve(turn("inform_profile", "my skin is weird"), State()).topic == "adjustments"

@@ -1,0 +1,34 @@
+"""Conversation cases in the acceptance suite's format (any_of / must_not per turn), over REST.
+
+`sample-conversations.yml` is the brief's sample set; `conversations.yml` is ours, written without
+looking at the training data. Each case is a fresh conversation.
+"""
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.conftest import Conversation
+
+pytestmark = pytest.mark.e2e
+HERE = Path(__file__).parent
+CASES = [(f.stem, case) for f in sorted(HERE.glob("*conversations.yml"))
+         for case in yaml.safe_load(f.read_text())["cases"]]
+
+
+def failures(reply: str, turn: dict) -> list:
+    problems = [f"missing /{rx}/" for rx in turn.get("must", []) if not re.search(rx, reply, re.I | re.M)]
+    problems += [f"none of {group}" for group in turn.get("any_of", [])
+                 if not any(re.search(rx, reply, re.I | re.M) for rx in group)]
+    problems += [f"forbidden /{rx}/" for rx in turn.get("must_not", []) if re.search(rx, reply, re.I | re.M)]
+    return problems
+
+
+@pytest.mark.parametrize("case", [c for _, c in CASES], ids=[f"{f}:{c['id']}" for f, c in CASES])
+def test_conversation_case(assistant, case):
+    chat = Conversation(assistant)
+    for number, turn in enumerate(case["turns"], 1):
+        reply = chat.say(turn["user"])
+        problems = failures(reply, turn)
+        assert not problems, f"turn {number} {turn['user']!r}: {'; '.join(problems)}\nreply: {reply}"

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -11,7 +10,7 @@ from typing import List
 
 import pytest
 
-from scripts.stack import Stack, free_port, http_ok
+from demo_server import demo_page
 
 WEB = Path(__file__).resolve().parents[2] / "web"
 BUNDLE = WEB / "dist" / "widget.js"
@@ -46,18 +45,9 @@ def test_bundle_has_no_source_maps_or_node_requires():
 
 @pytest.fixture(scope="module")
 def demo_server(tmp_path_factory):
-    """Just the demo web server (the one `make run` starts), as if Rasa were on port 5999."""
-    stack = Stack(rasa_port=5999, web_port=free_port(), workdir=tmp_path_factory.mktemp("web"), quiet=True)
-    url = f"http://127.0.0.1:{stack.web_port}"
-    try:
-        stack.start_web()
-        deadline = time.monotonic() + 30
-        while not http_ok(url + "/"):
-            assert time.monotonic() < deadline, "the demo web server did not start"
-            time.sleep(0.2)
-        yield url
-    finally:
-        stack.stop()
+    """Just the demo web server, as if Rasa were on port 5999."""
+    with demo_page(5999, tmp_path_factory.mktemp("web")) as url:
+        yield url.rstrip("/")
 
 
 def fetch(url: str):

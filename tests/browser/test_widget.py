@@ -100,8 +100,8 @@ def test_reminder_arrives_without_the_user_sending_anything(page, demo_url):
 
 def test_reminder_reaches_the_page_after_a_reload(page, demo_url):
     open_chat(page, demo_url)
-    ask(page, "remind me in 6 seconds")
-    expect(bot_said(page, "remind you in 6 seconds")).to_be_visible()
+    ask(page, "remind me in 10 seconds")
+    expect(bot_said(page, "remind you in 10 seconds")).to_be_visible()
     page.reload()
-    expect(bot_said(page, "remind you in 6 seconds")).to_be_visible()
+    expect(bot_said(page, "remind you in 10 seconds")).to_be_visible()
     expect(bot_said(page, "Time's up")).to_be_visible(timeout=30_000)

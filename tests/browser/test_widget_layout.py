@@ -130,8 +130,8 @@ def test_phone_gets_a_full_screen_panel_without_horizontal_scroll(browser, demo_
 
 def test_a_reminder_while_the_panel_is_closed_shows_an_unread_badge(page, demo_url):
     open_chat(page, demo_url)
-    ask(page, "remind me in 3 seconds")
-    expect(bot_said(page, "remind you in 3 seconds")).to_be_visible()
+    ask(page, "remind me in 5 seconds")
+    expect(bot_said(page, "remind you in 5 seconds")).to_be_visible()
     page.keyboard.press("Escape")
     expect(page.locator(".badge")).to_have_text("1")
     expect(launcher(page)).to_have_accessible_description("1 new message")

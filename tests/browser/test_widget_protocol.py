@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-import time
 
 import pytest
 from playwright.sync_api import expect
 
 from fake_socket_server import FakeSocketServer
-from scripts.stack import Stack, free_port, http_ok
+from demo_server import demo_page
+from scripts.stack import free_port
 from widget_steps import ask, bot_messages, open_chat, pwned, textbox, user_messages
 
 pytestmark = pytest.mark.browser
@@ -41,17 +41,8 @@ def fake():
 @pytest.fixture(scope="module")
 def fake_page_url(fake, tmp_path_factory):
     """The demo page (the real web server), its widget pointed at the stand-in."""
-    stack = Stack(rasa_port=fake.port, web_port=free_port(), workdir=tmp_path_factory.mktemp("web"), quiet=True)
-    url = f"http://127.0.0.1:{stack.web_port}/"
-    try:
-        stack.start_web()
-        deadline = time.monotonic() + 30
-        while not http_ok(url):
-            assert time.monotonic() < deadline, "the demo web server did not start"
-            time.sleep(0.2)
+    with demo_page(fake.port, tmp_path_factory.mktemp("web")) as url:
         yield url
-    finally:
-        stack.stop()
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ import { Conversation, safeStorage } from "./storage.js";
 import { ChatView } from "./ui.js";
 
 const HOST_ATTRIBUTE = "data-chat-widget";
+const LOADED = Symbol.for("chat-widget.loaded"); // the tag twice on a page: one widget
 
 /** The brand colour, plus the text colours that keep WCAG AA on it and on white. */
 function applyTheme(host, root, primaryColor) {
@@ -61,7 +62,8 @@ function mount(document, window, config) {
 }
 
 (function start() {
-  if (typeof window === "undefined" || document.querySelector(`[${HOST_ATTRIBUTE}]`)) return;
+  if (typeof window === "undefined" || window[LOADED]) return;
+  window[LOADED] = true;
   const config = readConfig(findScript(document), window.location); // currentScript: only now, not later
   const go = () => mount(document, window, config);
   if (document.body) go();

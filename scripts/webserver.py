@@ -21,7 +21,7 @@ BUNDLE = WEB / "dist" / "widget.js"
 DEMO_ATTRIBUTES = {
     "title": "Lumé skincare guide",
     "primary-color": "#2f5d46",
-    "greeting": "Hi, I'm the Lumé skincare guide 🌿 Ask me how to use the serum — for example "
+    "greeting": "Hi, I'm the Lumé skincare guide. Ask me how to use the serum — for example "
                 "*how long should it absorb?* — or say **walk me through it**.",
 }
 

@@ -13,7 +13,8 @@ from aiohttp import web
 
 
 class FakeSocketServer:
-    """Start/stop it on a fixed port; ``replies`` maps a user message to the bot message sent back."""
+    """Start/stop it on a fixed port; ``replies`` maps a user message to the bot message sent back
+    (a ``delay`` key, in seconds, holds the reply back like a slow bot)."""
 
     def __init__(self, port: int, replies: Dict[str, dict]) -> None:
         self.port = port
@@ -37,7 +38,8 @@ class FakeSocketServer:
         @sio.on("user_uttered")
         async def user_uttered(sid, data):
             self.received.append(data)
-            reply = self.replies.get(data.get("message"), {"text": "Noted."})
+            reply = dict(self.replies.get(data.get("message"), {"text": "Noted."}))
+            await asyncio.sleep(reply.pop("delay", 0))
             await sio.emit("bot_uttered", reply, room=data["session_id"])
 
         app = web.Application()

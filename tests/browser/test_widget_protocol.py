@@ -24,6 +24,7 @@ HOSTILE = (
 )
 REPLIES = {
     "show me markup": {"text": HOSTILE},
+    "think slowly": {"text": "Done thinking.", "delay": 2},
     "offer buttons": {"text": "Pick one", "quick_replies": [
         {"content_type": "text", "title": "<b>Yes</b> please", "payload": "/affirm"}]},
 }
@@ -81,6 +82,26 @@ def test_quick_reply_titles_are_text_and_send_the_payload(page, fake_page_url, o
     expect(user_messages(page).last.locator(".text")).to_have_text("<b>Yes</b> please")
     expect(bot_messages(page).last).to_have_text(re.compile("Noted"))
     assert online.received[-1]["message"] == "/affirm"
+
+
+def test_typing_indicator_while_the_bot_thinks(page, fake_page_url, online):
+    open_chat(page, fake_page_url)
+    ask(page, "think slowly")
+    typing = page.get_by_text("The assistant is typing")
+    expect(typing).to_be_attached()
+    expect(page.locator(".typing")).to_be_visible()
+    expect(bot_messages(page).last.locator(".text")).to_have_text("Done thinking.")
+    expect(page.locator(".typing")).to_be_hidden()
+
+
+def test_the_log_follows_new_messages(page, fake_page_url, online):
+    open_chat(page, fake_page_url)
+    for i in range(12):
+        ask(page, f"message {i}")
+        expect(bot_messages(page)).to_have_count(i + 2)  # the greeting, then one reply per message
+    at_bottom = "() => { const log = document.querySelector('[data-chat-widget]').shadowRoot.querySelector('.log');" \
+                " return log.scrollHeight > log.clientHeight && log.scrollTop + log.clientHeight >= log.scrollHeight - 2; }"
+    page.wait_for_function(at_bottom, timeout=5_000)
 
 
 def test_unreachable_server_shows_it_queues_and_recovers(page, fake_page_url, fake):

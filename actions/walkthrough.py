@@ -70,7 +70,7 @@ class ActionSetReminder(Action):
         seconds = query.reminder_delay(base, turn.text)
         utter(dispatcher, base, [query.reminder_set(base, seconds)])
         return [ReminderScheduled(REMINDER_INTENT, trigger_date_time=datetime.now() + timedelta(seconds=seconds),
-                                  name="serum_absorbed", kill_on_user_message=False)]
+                                  name=f"serum_absorbed:{tracker.sender_id}", kill_on_user_message=False)]
 
 
 class ActionAbsorbed(Action):

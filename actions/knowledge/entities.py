@@ -18,9 +18,11 @@ from .schema import KnowledgeBase
 
 #: Vocabulary group whose phrases only shield their words from being extracted.
 IGNORE = "ignore"
-#: Profile facts a user can deny ("not oily", "I don't have rosacea"); safety terms are never dropped.
+#: Profile facts a user can deny or contrast away ("not oily", "I don't have rosacea", "drier than oily");
+#: safety terms are never dropped.
 NEGATABLE = frozenset({"skin_type", "skin_tone", "concern"})
-NEGATIONS = frozenset({"not", "n't", "nt", "no", "never", "nor", "without", "isnt", "dont", "doesnt", "arent"})
+NEGATIONS = frozenset({"not", "n't", "nt", "no", "never", "nor", "without", "isnt", "dont", "doesnt", "arent",
+                       "than"})
 NEGATION_WINDOW = 3  # tokens before a term that can negate it
 
 

@@ -213,7 +213,7 @@ def adjustments(kb: KnowledgeBase, ctx: Context) -> Answer:
         return w.answer("adjustments", buttons, asks_profile=True)
     w.add(f"For your {describe_profile(kb, p)}:")
     for t in _covered_types(kb, p):
-        w.add(f"**{t.label.capitalize()}** — {t.cleansing} {t.layering} {t.moisturizer} {t.avoid}", t.source)
+        w.add(f"**{t.label.capitalize()}** — {t.serum} {t.cleansing} {t.layering} {t.moisturizer} {t.avoid}", t.source)
         if t.exfoliation and t.exfoliation not in (t.avoid or ""):
             w.add(t.exfoliation, t.source, prefix="   ")
     darker = _darker(kb, p)

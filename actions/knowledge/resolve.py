@@ -35,8 +35,9 @@ INTENT_TOPICS: Dict[str, str] = {
     "ask_uncovered": "not_covered",
     "inform_profile": "profile",
 }
-#: Broad topics that a named ingredient narrows down ("kojic acid for my dark spots, does it fit?").
-BROAD_TOPICS = frozenset({"routine", "adjustments", "benefits", "summary", "profile"})
+#: Topics about the serum or the routine as a whole, which a named ingredient narrows down
+#: ("kojic acid for my dark spots, does it fit?", "can I add a few drops of lavender oil to it?").
+BROAD_TOPICS = frozenset({"routine", "adjustments", "benefits", "summary", "profile", "amount", "frequency", "step"})
 PRODUCT_STEPS = {"cleanser": "cleanse", "serum": "apply_serum", "moisturizer": "moisturize",
                  "facial_oil": "moisturize", "sunscreen": "sunscreen"}
 SAFETY_BY_ENTITY = {("symptom", "reaction"): "reaction", ("life_stage", "pregnancy"): "pregnancy",
@@ -154,6 +155,8 @@ def resolve(turn: Turn, state: State) -> Question:
             topic = "product"
     if topic in BROAD_TOPICS and ingredients:
         topic = "ingredient"
+    if product == "sunscreen" and time == "pm" and topic not in ("ingredient", None):
+        topic = "sunscreen"  # the protocol's one word on sunscreen at night: it belongs to the morning
     if topic == "profile" and not profile_facts and product and product != "serum":
         topic = "product"  # "my skin reacts to a lot, which moisturiser?" (the facts were not recognised)
     if topic == "product" and product in (None, "serum"):

@@ -26,7 +26,14 @@ def _list(value: Any) -> List[str]:
 def turn_from(tracker: Tracker) -> Turn:
     latest: Dict[str, Any] = tracker.latest_message or {}
     intent = (latest.get("intent") or {}).get("name")
-    return Turn(intent=intent, text=latest.get("text") or "", entities=group_entities(latest.get("entities") or []))
+    entities = latest.get("entities") or []
+    return Turn(intent=intent, text=latest.get("text") or "", entities=group_entities(entities),
+                texts=group_entities([{"entity": e.get("entity"), "value": _words(latest, e)} for e in entities]))
+
+
+def _words(message: Dict[str, Any], entity: Dict[str, Any]) -> Optional[str]:
+    text, start, end = message.get("text") or "", entity.get("start"), entity.get("end")
+    return text[start:end] if isinstance(start, int) and isinstance(end, int) else None
 
 
 def state_from(tracker: Tracker) -> State:

@@ -21,6 +21,8 @@ def respond(dispatcher: CollectingDispatcher, question: Question) -> List[Dict[T
     answer = query.answer(base, question.topic, question.context) if question.topic else None
     if answer is not None:
         answers.append(answer)
+    if question.also:
+        answers.append(query.answer(base, question.also, question.context))
     elif not answers:
         answers.append(query.not_covered(base, question.context))
     utter(dispatcher, base, answers)

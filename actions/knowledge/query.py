@@ -48,6 +48,8 @@ class Context:
     product: Optional[str] = None
     step: Optional[str] = None
     time: Optional[str] = None  # "am" | "pm"
+    #: a body area other than face and neck the user asked about
+    area: Optional[str] = None
 
 
 @dataclass
@@ -502,7 +504,11 @@ def safety(kb: KnowledgeBase, kind: str) -> Answer:
 def not_covered(kb: KnowledgeBase, ctx: Context) -> Answer:
     """An honest 'the protocol doesn't cover that', with what it does say nearby."""
     w = _Writer()
-    w.add("The protocol doesn't cover that, so I'd rather not guess.", "not_in_protocol")
+    if ctx.area:
+        w.add(f"The protocol doesn't cover the {ctx.area}: {kb.application_area.text[0].lower()}"
+              f"{kb.application_area.text[1:]}", kb.application_area.source)
+    else:
+        w.add("The protocol doesn't cover that, so I'd rather not guess.", "not_in_protocol")
     w.add("What it does cover: the application steps, absorption time, layering, optional actives, "
           "adjustments for skin type and tone, sun protection and patch testing.")
     w.add("For anything specific to your skin, a licensed skincare professional or dermatologist can help.",

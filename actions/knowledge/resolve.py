@@ -54,6 +54,8 @@ class Turn:
     text: str = ""
     #: entity name -> values in this message, in order
     entities: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    #: entity name -> the words the user wrote for them, in order
+    texts: Mapping[str, Sequence[str]] = field(default_factory=dict)
 
     def first(self, entity: str) -> Optional[str]:
         values = self.entities.get(entity) or ()
@@ -89,6 +91,8 @@ class Question:
     safety: List[str] = field(default_factory=list)
     #: the profile just given answers an earlier question: acknowledge it, then answer that
     resumed: bool = False
+    #: a second topic the same message asks about (a product and an ingredient together)
+    also: Optional[str] = None
 
 
 def group_entities(entities: Iterable[Mapping]) -> Dict[str, List[str]]:
@@ -124,6 +128,11 @@ def _step_for(turn: Turn) -> Optional[str]:
     return None
 
 
+def _area_words(turn: Turn) -> str:
+    """The body area as the user wrote it ("scalp"), for an answer in their words."""
+    return turn.texts.get("body_area", [""])[0] if turn.texts else "area you mentioned"
+
+
 def resolve(turn: Turn, state: State) -> Question:
     """Decide what to answer for this turn."""
     safety = safety_kinds(turn)
@@ -155,6 +164,10 @@ def resolve(turn: Turn, state: State) -> Question:
             topic = "product"
     if topic in BROAD_TOPICS and ingredients:
         topic = "ingredient"
+    also = "ingredient" if topic == "product" and ingredients and product not in (None, "serum") else None
+    area = turn.first("body_area") and _area_words(turn)
+    if area and topic not in ("ingredient",):
+        topic = "not_covered"  # the protocol speaks of face and neck only
     if product == "sunscreen" and time == "pm" and topic not in ("ingredient", None):
         topic = "sunscreen"  # the protocol's one word on sunscreen at night: it belongs to the morning
     if topic == "profile" and not profile_facts and product and product != "serum":
@@ -177,5 +190,6 @@ def resolve(turn: Turn, state: State) -> Question:
         product=product,
         step=_step_for(turn),
         time=time,
+        area=area or None,
     )
-    return Question(topic, context, safety, resumed)
+    return Question(topic, context, safety, resumed, also if topic == "product" else None)

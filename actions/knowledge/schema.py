@@ -184,6 +184,7 @@ class KnowledgeBase(Strict):
     ingredients: List[Ingredient]
     products: List[Product]
     key_considerations: KeyConsiderations
+    application_area: Fact
     disclaimer: Fact
     results: Fact
     safety: Safety
@@ -200,6 +201,7 @@ class KnowledgeBase(Strict):
 
         source("overview", self.overview.source)
         source("disclaimer", self.disclaimer.source)
+        source("application_area", self.application_area.source)
         source("results", self.results.source)
         for name in Safety.__fields__:
             source(f"safety.{name}", getattr(self.safety, name).source)

@@ -33,7 +33,7 @@ def root_conftest(request):
     return request.config.pluginmanager.get_plugin(str(path))
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")  # module: its event loop must not outlive the browser tests
 def browser():
     from playwright.sync_api import expect, sync_playwright
 

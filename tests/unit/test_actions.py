@@ -128,3 +128,11 @@ async def test_answer_that_needs_the_skin_type_waits_for_it():
                                                         skin_type=["dry"], product="moisturizer", pending_topic="product"))
     assert text.startswith("Got it — dry") and "emollient" in text
     assert SlotSet("pending_topic", None) in events
+
+
+async def test_product_and_ingredient_in_one_message_get_both_answers():
+    text, messages, _ = await run(ActionAnswer(), tracker(
+        "ask_product", "sensitive skin, I use an alcohol toner after cleansing", [("product", "cleanser"), ("ingredient", "alcohol")],
+        skin_type=["sensitive"]))
+    assert "fragrance-free" in text and "alcohol-based toners" in text
+    assert len(messages) == 2 and messages[0]["buttons"] == []

@@ -154,3 +154,8 @@ def test_reminder_delay_reads_the_users_words(kb):
 def test_unknown_topic_is_a_clear_error(kb):
     with pytest.raises(ValueError, match="unknown topic 'horoscope'"):
         ask(kb, "horoscope")
+
+
+def test_not_covered_names_the_area_and_what_the_protocol_does_say(kb):
+    text = ask(kb, "not_covered", area="scalp").text
+    assert "doesn't cover the scalp" in text and "face and neck" in text

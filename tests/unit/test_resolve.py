@@ -93,3 +93,15 @@ def test_profile_message_without_recognised_facts_does_not_invent_a_profile():
     q = resolve(turn("inform_profile", "my skin is weird, which moisturiser?", product="moisturizer"), State())
     assert q.topic == "product"
     assert resolve(turn("inform_profile", "my skin is weird"), State()).topic == "adjustments"
+
+
+def test_body_areas_beyond_face_and_neck_are_not_covered():
+    t = Turn("medical_question", "can I put it on my scalp?", {"body_area": ["other"]}, {"body_area": ["scalp"]})
+    q = resolve(t, State())
+    assert (q.topic, q.context.area) == ("not_covered", "scalp")
+
+
+def test_a_product_and_an_ingredient_are_both_answered():
+    q = resolve(turn("ask_product", "I use an alcohol toner after cleansing, ok?", product="cleanser",
+                     ingredient="alcohol"), State())
+    assert (q.topic, q.also) == ("product", "ingredient")

@@ -411,20 +411,24 @@ def sunscreen(kb: KnowledgeBase, ctx: Context) -> Answer:
     return w.answer("sunscreen", NEXT_BUTTONS[:1])
 
 
+def _per_skin(kb: KnowledgeBase, p: Profile, w: _Writer, field: str, intro: str) -> bool:
+    """Write ``field`` of the profile's skin types and of the darker-tone section; with no profile,
+    every covered type's, under ``intro``. True when the profile decided what was written."""
+    types, darker = _covered_types(kb, p), _darker(kb, p)
+    bullet = "" if types or darker else "• "
+    if not (types or darker):
+        w.add(intro)
+        types, darker = [t for t in kb.skin_types if t.covered], skin_tone(kb, "darker")
+    for t in types:
+        w.add(getattr(t, field), t.source, prefix=bullet + _for(t))
+    if darker:
+        w.add(getattr(darker, field), darker.source, prefix=bullet + "_For darker tones / hyperpigmentation:_ ")
+    return not bullet
+
+
 def exfoliation(kb: KnowledgeBase, ctx: Context) -> Answer:
     p, w = ctx.profile, _Writer()
-    types, darker = _covered_types(kb, p), _darker(kb, p)
-    for t in types:
-        w.add(t.exfoliation, t.source, prefix=_for(t))
-    if darker:
-        w.add(darker.exfoliation, darker.source, prefix="_For darker tones / hyperpigmentation:_ ")
-    if not types and not darker:
-        w.add("The protocol's exfoliation advice depends on your skin:")
-        for t in kb.skin_types:
-            if t.covered:
-                w.add(t.exfoliation, t.source, prefix="• " + _for(t))
-        tone = skin_tone(kb, "darker")
-        w.add(tone.exfoliation, tone.source, prefix="• _For darker tones / hyperpigmentation:_ ")
+    _per_skin(kb, p, w, "exfoliation", "The protocol's exfoliation advice depends on your skin:")
     w.add(step(kb, "treatments").text, "step_3", prefix="Leave-on exfoliating acids count as actives: ")
     _uncovered_notes(kb, p, w)
     return w.answer("exfoliation", NEXT_BUTTONS[1:])
@@ -432,23 +436,12 @@ def exfoliation(kb: KnowledgeBase, ctx: Context) -> Answer:
 
 def avoid(kb: KnowledgeBase, ctx: Context) -> Answer:
     p, w = ctx.profile, _Writer()
-    types, darker = _covered_types(kb, p), _darker(kb, p)
-    for t in types:
-        w.add(t.avoid, t.source, prefix=_for(t))
-    if darker:
-        w.add(darker.avoid, darker.source, prefix="_For darker tones / hyperpigmentation:_ ")
-        hq = ingredient(kb, "hydroquinone").general[0]
-        w.fact(hq)
-    if not types and not darker:
-        w.add("It depends on your skin — here's what the protocol says to avoid:")
-        for t in kb.skin_types:
-            if t.covered:
-                w.add(t.avoid, t.source, prefix="• " + _for(t))
-        tone = skin_tone(kb, "darker")
-        w.add(tone.avoid, tone.source, prefix="• _For darker tones / hyperpigmentation:_ ")
+    personal = _per_skin(kb, p, w, "avoid", "It depends on your skin — here's what the protocol says to avoid:")
+    if _darker(kb, p):
+        w.fact(ingredient(kb, "hydroquinone").general[0])
     w.fact(kb.key_considerations.patch_test)
     _uncovered_notes(kb, p, w)
-    if types or darker:
+    if personal:
         return w.answer("avoid")
     return w.answer("avoid", _skin_type_buttons(kb)[:3], asks_profile=True)
 

@@ -100,9 +100,9 @@ class SkinType(Strict):
         if values.get("covered") is False and not value:
             raise ValueError("a skin type the protocol does not cover needs a `note` saying so")
         if values.get("covered") and not all(
-            values.get(f) for f in ("cleansing", "serum", "layering", "moisturizer", "avoid")
+            values.get(f) for f in ("cleansing", "serum", "layering", "moisturizer", "exfoliation", "avoid")
         ):
-            raise ValueError("a covered skin type needs cleansing, serum, layering, moisturizer and avoid")
+            raise ValueError("a covered skin type needs cleansing, serum, layering, moisturizer, exfoliation and avoid")
         return value
 
 
@@ -126,6 +126,9 @@ class SkinTone(Strict):
     def _uncovered_tones_explain_themselves(cls, value, values):
         if values.get("covered") is False and not value:
             raise ValueError("a skin tone the protocol does not cover needs a `note` saying so")
+        needed = ("relevance", "serum", "layering_pm", "sun_protection", "sunscreen_type", "exfoliation", "avoid")
+        if values.get("covered") and not all(values.get(f) for f in needed):
+            raise ValueError("a covered skin tone needs " + ", ".join(needed))
         return value
 
 

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional
 
+from scripts import stores
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 MODEL = ROOT / "models" / "assistant.tar.gz"
@@ -72,13 +74,17 @@ class Stack:
         return f"http://127.0.0.1:{self.rasa_port}"
 
     def endpoints_file(self) -> Path:
-        """endpoints.yml for these ports; the tracker store stays a SQLite file under ``workdir``."""
+        """endpoints.yml for these ports; tracker and lock stores from the environment (scripts/stores.py).
+
+        By default the tracker store is a SQLite file under ``workdir`` and the lock store Rasa's in-memory one.
+        """
         self.workdir.mkdir(parents=True, exist_ok=True)
+        env = self._env()
         db = self.tracker_db or self.workdir / "tracker.db"
         path = self.workdir / f"endpoints-{self.rasa_port}.yml"
         path.write_text(
             f'action_endpoint:\n  url: "http://127.0.0.1:{self.action_port}/webhook"\n'
-            f'tracker_store:\n  type: SQL\n  dialect: "sqlite"\n  db: "{db}"\n'
+            + stores.tracker_store(env, db) + stores.lock_store(env)
         )
         return path
 
@@ -98,6 +104,7 @@ class Stack:
         env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
         env.setdefault("PYTHONUNBUFFERED", "1")
         env.update(self.extra_env)
+        env.update(stores.pool_defaults(env))
         return env
 
     def _spawn(self, name: str, args: List[str]) -> subprocess.Popen:

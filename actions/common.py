@@ -8,7 +8,7 @@ from rasa_sdk.events import SlotSet
 
 from actions.knowledge import KnowledgeBase, load_knowledge
 from actions.knowledge.query import Answer
-from actions.knowledge.resolve import State, Turn, group_entities
+from actions.knowledge.resolve import Question, State, Turn, group_entities, resolve
 
 PROFILE_SLOTS = ("skin_type", "skin_tone", "concern", "life_stage", "medication", "ingredient", "product")
 
@@ -26,9 +26,11 @@ def _list(value: Any) -> List[str]:
 def turn_from(tracker: Tracker) -> Turn:
     latest: Dict[str, Any] = tracker.latest_message or {}
     intent = (latest.get("intent") or {}).get("name")
+    confidence = (latest.get("intent") or {}).get("confidence")
     entities = latest.get("entities") or []
     return Turn(intent=intent, text=latest.get("text") or "", entities=group_entities(entities),
-                texts=group_entities([{"entity": e.get("entity"), "value": _words(latest, e)} for e in entities]))
+                texts=group_entities([{"entity": e.get("entity"), "value": _words(latest, e)} for e in entities]),
+                confidence=confidence if isinstance(confidence, (int, float)) else None)
 
 
 def _words(message: Dict[str, Any], entity: Dict[str, Any]) -> Optional[str]:
@@ -49,7 +51,13 @@ def state_from(tracker: Tracker) -> State:
         last_topic=slot("last_topic"),
         last_time=slot("last_time"),
         pending_topic=slot("pending_topic"),
+        walkthrough_step=None if slot("walkthrough_step") is None else int(slot("walkthrough_step")),
     )
+
+
+def question_from(tracker: Tracker, turn: Optional[Turn] = None) -> Question:
+    """What this turn asks, resolved against the conversation so far."""
+    return resolve(turn or turn_from(tracker), state_from(tracker), kb().question_cues)
 
 
 def remember(answer: Optional[Answer], time: Optional[str]) -> List[Dict[str, Any]]:

@@ -8,8 +8,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import PROFILE_SLOTS, state_from, turn_from
-from actions.knowledge.resolve import resolve
+from actions.common import PROFILE_SLOTS, question_from, turn_from
 from actions.protocol import respond
 
 #: Who a user is handed to; brands set it per deployment.
@@ -30,10 +29,12 @@ class ActionHelp(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[Dict[Text, Any]]:
         turn = turn_from(tracker)
-        intent, turn.intent = turn.intent, None  # a weak or off-topic guess: let the entities speak
-        question = resolve(turn, state_from(tracker))
+        intent = turn.intent
+        if intent != "affirm":  # "yes" can mean "go on" in a walkthrough; other guesses let the entities speak
+            turn.intent = None
+        question = question_from(tracker, turn)
         if question.topic or question.safety:
-            return respond(dispatcher, question)
+            return respond(dispatcher, tracker, question)
         dispatcher.utter_message(response=SMALL_TALK.get(intent, "utter_help"))
         return []
 

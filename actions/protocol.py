@@ -6,14 +6,17 @@ from typing import Any, Dict, List, Text
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import kb, remember, state_from, turn_from
+from actions.common import kb, question_from, remember
 from actions.knowledge import query
-from actions.knowledge.resolve import Question, resolve
+from actions.knowledge.resolve import Question
 from actions.render import utter
+from actions.walkthrough import walk
 
 
-def respond(dispatcher: CollectingDispatcher, question: Question) -> List[Dict[Text, Any]]:
+def respond(dispatcher: CollectingDispatcher, tracker: Tracker, question: Question) -> List[Dict[Text, Any]]:
     """Safety first, then the answer for this profile and context; events that remember it."""
+    if question.topic == "walkthrough_next":
+        return walk(dispatcher, tracker, "walkthrough_next")
     base = kb()
     answers = [query.safety(base, kind) for kind in question.safety]
     if question.resumed:
@@ -34,4 +37,4 @@ class ActionAnswer(Action):
         return "action_answer"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[Dict[Text, Any]]:
-        return respond(dispatcher, resolve(turn_from(tracker), state_from(tracker)))
+        return respond(dispatcher, tracker, question_from(tracker))

@@ -16,9 +16,20 @@ def message(kb: KnowledgeBase, answer: Answer, cite: bool = True) -> Dict[str, A
     return {"text": text, "buttons": [{"title": t, "payload": p} for t, p in answer.buttons]}
 
 
+def _without_repeats(answers: List[Answer]) -> List[Answer]:
+    """Drop lines an earlier answer of the same reply already said (a safety note and an ingredient's caution)."""
+    seen, kept = set(), []
+    for answer in answers:
+        lines = [line for line in answer.text.split("\n") if line not in seen]
+        seen.update(lines)
+        if lines:
+            kept.append(Answer(answer.topic, "\n".join(lines), answer.sources, answer.buttons, answer.asks_profile))
+    return kept
+
+
 def utter(dispatcher, kb: KnowledgeBase, answers: List[Answer]) -> None:
     """Send answers as messages; buttons go with the last one so they sit under the reply."""
-    answers = [a for a in answers if a.text]
+    answers = _without_repeats([a for a in answers if a.text])
     for i, answer in enumerate(answers):
         msg = message(kb, answer)
         if i < len(answers) - 1:

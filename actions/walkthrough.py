@@ -25,38 +25,40 @@ def _context(tracker: Tracker, time: Optional[str]) -> Context:
     return Context(profile=state_from(tracker).profile(), time=time)
 
 
-class ActionWalkthrough(Action):
-    """One step at a time; the position lives in the `walkthrough_step` slot."""
+def walk(dispatcher: CollectingDispatcher, tracker: Tracker, intent: Optional[str]) -> List[Dict[Text, Any]]:
+    """Start, move, repeat, locate or stop the walkthrough; the position lives in `walkthrough_step`."""
+    base, turn = kb(), turn_from(tracker)
+    position = _position(tracker)
+    time = turn.first("time_of_day") or tracker.get_slot("walkthrough_time")
+    if intent == "walkthrough_start":
+        position, time = None, turn.first("time_of_day")
+    ctx = _context(tracker, time)
+    if intent == "walkthrough_stop":
+        utter(dispatcher, base, [query.walkthrough_stopped()])
+        return [SlotSet("walkthrough_step", None)]
+    if intent == "walkthrough_where":
+        utter(dispatcher, base, [query.walkthrough_position(base, ctx, position)])
+        return []
+    if position is None:
+        index = 0
+    elif intent == "walkthrough_next":
+        index = position + 1
+    elif intent == "walkthrough_back":
+        index = max(0, position - 1)
+    else:  # repeat
+        index = position
+    utter(dispatcher, base, [query.walkthrough(base, ctx, index)])
+    done = index >= query.walkthrough_length(base, time)
+    return [SlotSet("walkthrough_step", None if done else float(index)), SlotSet("walkthrough_time", time),
+            SlotSet("last_topic", "routine")]
 
+
+class ActionWalkthrough(Action):
     def name(self) -> Text:
         return "action_walkthrough"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[Dict[Text, Any]]:
-        base, turn = kb(), turn_from(tracker)
-        position = _position(tracker)
-        time = turn.first("time_of_day") or tracker.get_slot("walkthrough_time")
-        if turn.intent == "walkthrough_start":
-            position, time = None, turn.first("time_of_day")
-        ctx = _context(tracker, time)
-        if turn.intent == "walkthrough_stop":
-            utter(dispatcher, base, [query.walkthrough_stopped()])
-            return [SlotSet("walkthrough_step", None)]
-        if turn.intent == "walkthrough_where":
-            utter(dispatcher, base, [query.walkthrough_position(base, ctx, position)])
-            return []
-        if position is None:
-            index = 0
-        elif turn.intent == "walkthrough_next":
-            index = position + 1
-        elif turn.intent == "walkthrough_back":
-            index = max(0, position - 1)
-        else:  # repeat
-            index = position
-        answer = query.walkthrough(base, ctx, index)
-        utter(dispatcher, base, [answer])
-        done = index >= query.walkthrough_length(base, time)
-        return [SlotSet("walkthrough_step", None if done else float(index)), SlotSet("walkthrough_time", time),
-                SlotSet("last_topic", "routine")]
+        return walk(dispatcher, tracker, turn_from(tracker).intent)
 
 
 class ActionSetReminder(Action):

@@ -23,7 +23,9 @@ IGNORE = "ignore"
 NEGATABLE = frozenset({"skin_type", "skin_tone", "concern"})
 NEGATIONS = frozenset({"not", "n't", "nt", "no", "never", "nor", "without", "isnt", "dont", "doesnt", "arent",
                        "than"})
-NEGATION_WINDOW = 3  # tokens before a term that can negate it
+NEGATION_WINDOW = 3  # tokens before a term that can negate it, within its clause
+#: Words that take back what came before ("oily... sorry no, I meant dry"): the later value wins.
+CORRECTIONS = ("i meant", "i mean", "actually", "sorry", "no wait", "correction", "scratch that", "rather")
 
 
 @dataclass(frozen=True)
@@ -141,19 +143,38 @@ class VocabularyMatcher:
                 continue
             taken.update(range(start, end))
             chosen.append((start, end, key, exact))
-        out = []
+        out: List[EntityMatch] = []
         for start, end, key, exact in sorted(chosen):
             entity, value = self.labels[key]
             if entity == IGNORE or (entity in NEGATABLE and self._negated(doc, start)):
                 continue
             span = doc[start:end]
             out.append(EntityMatch(entity, value, span.start_char, span.end_char, span.text, exact))
-        return out
+        return self._apply_corrections(doc.text, out)
+
+    @staticmethod
+    def _apply_corrections(text: str, found: List[EntityMatch]) -> List[EntityMatch]:
+        """Drop a profile fact that a later correction of the same kind replaces."""
+        lowered = text.lower()
+        keep = []
+        for i, m in enumerate(found):
+            replaced = m.entity in NEGATABLE and any(
+                later.entity == m.entity and later.value != m.value
+                and any(c in lowered[m.end:later.start] for c in CORRECTIONS)
+                for later in found[i + 1:]
+            )
+            if not replaced:
+                keep.append(m)
+        return keep
 
     @staticmethod
     def _negated(doc: Doc, start: int) -> bool:
-        before = doc[max(0, start - NEGATION_WINDOW):start]
-        return any(t.lower_ in NEGATIONS for t in before) and not any(t.is_punct for t in before)
+        for token in reversed(doc[max(0, start - NEGATION_WINDOW):start]):
+            if token.is_punct:
+                return False
+            if token.lower_ in NEGATIONS:
+                return True
+        return False
 
     def values(self, text: str, entity: str) -> List[str]:
         """The distinct values of ``entity`` found in ``text``, in order of appearance."""

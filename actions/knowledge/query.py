@@ -127,7 +127,14 @@ def _types(kb: KnowledgeBase, profile: Profile) -> List[SkinType]:
 
 
 def _covered_types(kb: KnowledgeBase, profile: Profile) -> List[SkinType]:
-    return [t for t in _types(kb, profile) if t.covered]
+    """The skin-type sections that apply: the user's types, else those their concerns point to first
+    (redness or irritation -> sensitive, dryness -> dry)."""
+    if profile.skin_types:
+        return [t for t in _types(kb, profile) if t.covered]
+    by_section = {t.source: t for t in kb.skin_types if t.covered}
+    concerns = {c.id: c for c in kb.concerns}
+    derived = [by_section.get(concerns[c].sections[0]) for c in profile.concerns if c in concerns]
+    return list({t.id: t for t in derived if t}.values())
 
 
 def _darker(kb: KnowledgeBase, profile: Profile) -> Optional[SkinTone]:
@@ -301,9 +308,7 @@ def frequency(kb: KnowledgeBase, ctx: Context) -> Answer:
 
 
 def layering(kb: KnowledgeBase, ctx: Context) -> Answer:
-    """Product order; with an ingredient or product in context, where that one goes."""
-    if ctx.ingredients:
-        return ingredient_answer(kb, ctx)
+    """Product order, and where a named product goes."""
     p, w = ctx.profile, _Writer()
     w.fact(kb.key_considerations.layering)
     prod = next((x for x in kb.products if x.id == ctx.product and x.step and x.id != "serum"), None)
@@ -323,15 +328,18 @@ def layering(kb: KnowledgeBase, ctx: Context) -> Answer:
 
 
 def _caution_for(kb: KnowledgeBase, p: Profile, ing: Ingredient, w: _Writer) -> bool:
-    """Add safety flags that put this ingredient on hold; True when one applies."""
+    """Add safety flags that put this ingredient on hold; True when no placement advice may follow.
+
+    Pregnancy and age hold everything back; a prescription still gets the protocol's general rule,
+    after the advice to check with the prescriber."""
     if ing.category not in CAUTION_CATEGORIES:
         return False
-    flagged = False
-    for condition in ("pregnancy", "prescription", "minor"):
+    held = False
+    for condition in ("pregnancy", "minor", "prescription"):
         if condition in p.conditions:
             w.fact(getattr(kb.safety, condition))
-            flagged = True
-    return flagged
+            held = held or condition != "prescription"
+    return held
 
 
 def ingredient_answer(kb: KnowledgeBase, ctx: Context) -> Answer:

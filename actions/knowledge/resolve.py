@@ -3,15 +3,18 @@
 Pure Python, no Rasa: the actions hand over what the tracker holds and render what comes back.
 Context rules live here so they can be tested directly:
 
-* safety first — a reaction, pregnancy, prescription or age mentioned anywhere interrupts the flow;
-* entities beat a weak intent — a named ingredient or product decides what the question is about;
-* follow-ups ("and at night?", "should it go before or after?") reuse the last topic and ingredient.
+* safety first — a reaction, pregnancy, prescription, age or medical condition mentioned anywhere is flagged,
+  and a reaction interrupts the flow;
+* entities beat a weak intent — a named ingredient, product or body area decides what the question is about;
+* question cues (from the knowledge base) let one message ask two things and back up an unsure intent;
+* follow-ups ("and at night?", "should it go before or after?", "ok and after that?") reuse the last topic,
+  the last ingredient, or the walkthrough in progress.
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
+from typing import Dict, Iterable, List, Mapping, Optional, Sequence
 
 from .query import Context, Profile, unique
 
@@ -38,8 +41,26 @@ INTENT_TOPICS: Dict[str, str] = {
 #: Topics about the serum or the routine as a whole, which a named ingredient narrows down
 #: ("kojic acid for my dark spots, does it fit?", "can I add a few drops of lavender oil to it?").
 BROAD_TOPICS = frozenset({"routine", "adjustments", "benefits", "summary", "profile", "amount", "frequency", "step"})
+#: A second topic cued in the same message is left out when the first answer already covers it.
+COVERS: Dict[str, frozenset] = {
+    "routine": frozenset({"amount", "absorption", "layering", "sunscreen", "product"}),
+    "summary": frozenset({"amount", "absorption", "layering", "sunscreen", "frequency"}),
+    "ingredient": frozenset({"layering", "absorption", "avoid", "exfoliation"}),
+    "adjustments": frozenset({"avoid", "exfoliation", "layering", "product", "sunscreen"}),
+    "profile": frozenset({"avoid", "layering", "product", "sunscreen", "exfoliation"}),
+    "benefits": frozenset({"results"}),
+    "results": frozenset({"benefits"}),
+    "layering": frozenset({"absorption"}),
+    "not_covered": frozenset(BROAD_TOPICS | {"layering", "absorption", "product"}),
+}
+#: Intents that, during a walkthrough and with nothing else named, mean "go on" ("ok and after that?").
+CONTINUE_INTENTS = frozenset({"followup", "affirm", "ask_layering", "ask_routine", "ask_step", "thank"})
+#: Below this intent confidence a question cue decides the topic instead.
+UNSURE = 0.5
+PROFILE_ENTITIES = ("skin_type", "skin_tone", "concern")
 PRODUCT_STEPS = {"cleanser": "cleanse", "serum": "apply_serum", "moisturizer": "moisturize",
                  "facial_oil": "moisturize", "sunscreen": "sunscreen"}
+STEP_NUMBERS = {"1": "cleanse", "2": "apply_serum", "3": "absorb", "4": "treatments", "5": "moisturize", "6": "sunscreen"}
 SAFETY_BY_ENTITY = {("symptom", "reaction"): "reaction", ("life_stage", "pregnancy"): "pregnancy",
                     ("life_stage", "minor"): "minor", ("medication", "prescription"): "prescription",
                     ("medical", "condition"): "medical"}
@@ -56,10 +77,14 @@ class Turn:
     entities: Mapping[str, Sequence[str]] = field(default_factory=dict)
     #: entity name -> the words the user wrote for them, in order
     texts: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    confidence: Optional[float] = None
 
     def first(self, entity: str) -> Optional[str]:
         values = self.entities.get(entity) or ()
         return values[0] if values else None
+
+    def has(self, *entities: str) -> bool:
+        return any(self.entities.get(e) for e in entities)
 
 
 @dataclass
@@ -76,6 +101,7 @@ class State:
     last_time: Optional[str] = None
     #: a topic whose answer asked for the skin profile
     pending_topic: Optional[str] = None
+    walkthrough_step: Optional[int] = None
 
     def profile(self) -> Profile:
         types = unique(self.skin_types)
@@ -86,12 +112,12 @@ class State:
 
 @dataclass
 class Question:
-    topic: Optional[str]  # None: nothing to answer beyond safety
+    topic: Optional[str]  # None: nothing to answer beyond safety; "walkthrough_next": go on with the walkthrough
     context: Context
     safety: List[str] = field(default_factory=list)
     #: the profile just given answers an earlier question: acknowledge it, then answer that
     resumed: bool = False
-    #: a second topic the same message asks about (a product and an ingredient together)
+    #: a second topic the same message asks about
     also: Optional[str] = None
 
 
@@ -105,8 +131,21 @@ def group_entities(entities: Iterable[Mapping]) -> Dict[str, List[str]]:
     return grouped
 
 
+def cued_topics(text: str, cues: Mapping[str, Sequence[str]]) -> List[str]:
+    """Topics whose cue phrases occur in ``text``, in the order they occur."""
+    lowered = " " + re.sub(r"\s+", " ", text.lower()) + " "
+    found = []
+    for topic, phrases in cues.items():
+        positions = [m.start() for p in phrases for m in re.finditer(r"(?<!\w)" + re.escape(p) + r"(?!\w)", lowered)]
+        if positions:
+            found.append((min(positions), topic))
+    return [topic for _, topic in sorted(found)]
+
+
 def safety_kinds(turn: Turn) -> List[str]:
     kinds = [SAFETY_BY_INTENT[turn.intent]] if turn.intent in SAFETY_BY_INTENT else []
+    if kinds == ["reaction"] and not turn.has("symptom") and turn.has(*PROFILE_ENTITIES):
+        kinds = []  # "I had a breakout in summer, it left dark marks" describes skin, not a reaction now
     for entity, values in turn.entities.items():
         for value in values:
             kind = SAFETY_BY_ENTITY.get((entity, value))
@@ -118,71 +157,92 @@ def safety_kinds(turn: Turn) -> List[str]:
 def _step_for(turn: Turn) -> Optional[str]:
     number = _STEP_NUMBER.search(turn.text)
     if number:
-        return {"1": "cleanse", "2": "apply_serum", "3": "absorb", "4": "treatments",
-                "5": "moisturize", "6": "sunscreen"}.get(number.group(1))
+        return STEP_NUMBERS.get(number.group(1))
     product = turn.first("product")
     if product in PRODUCT_STEPS:
         return PRODUCT_STEPS[product]
-    if turn.entities.get("ingredient"):
-        return "treatments"
-    return None
+    return "treatments" if turn.has("ingredient") else None
 
 
-def _area_words(turn: Turn) -> str:
-    """The body area as the user wrote it ("scalp"), for an answer in their words."""
-    return turn.texts.get("body_area", [""])[0] if turn.texts else "area you mentioned"
+def _continues_walkthrough(turn: Turn, state: State) -> bool:
+    named = any(values for entity, values in turn.entities.items() if entity != "product")
+    named = named or turn.first("product") not in (None, "serum")
+    return (state.walkthrough_step is not None and turn.intent in CONTINUE_INTENTS and not named
+            and len(turn.text.split()) <= 6)
 
 
-def resolve(turn: Turn, state: State) -> Question:
+def _topic(turn: Turn, state: State, cued: List[str], safety: List[str]) -> Optional[str]:
+    """The main topic: the intent's, unless context, entities or cues say better."""
+    topic = INTENT_TOPICS.get(turn.intent or "")
+    product, time = turn.first("product"), turn.first("time_of_day")
+    if turn.intent == "followup" or (topic is None and not safety):
+        # "and at night?", "what about vitamin C?" or an unclassified message with useful entities or cues
+        if turn.has("ingredient"):
+            return "ingredient"
+        if product not in (None, "serum"):
+            return "product"
+        if turn.intent == "followup" or time:
+            return state.last_topic or "routine"
+        if turn.has(*PROFILE_ENTITIES):
+            return "profile"
+        return cued[0] if cued else None
+    if cued and topic not in cued and turn.confidence is not None and turn.confidence < UNSURE:
+        return cued[0]
+    return topic
+
+
+def resolve(turn: Turn, state: State, cues: Mapping[str, Sequence[str]] = {}) -> Question:
     """Decide what to answer for this turn."""
     safety = safety_kinds(turn)
-    topic = INTENT_TOPICS.get(turn.intent or "")
+    cued = cued_topics(turn.text, cues)
     ingredients = tuple(turn.entities.get("ingredient") or ())
-    product = turn.first("product")
-    time = turn.first("time_of_day")
-    refers_back = bool(_BACK_REFERENCE.search(turn.text))
-    profile_facts = any(turn.entities.get(e) for e in ("skin_type", "skin_tone", "concern"))
+    product, time = turn.first("product"), turn.first("time_of_day")
+    facts = turn.has(*PROFILE_ENTITIES)
+    area = (turn.texts.get("body_area") or [None])[0] if turn.has("body_area") else None
+    resumed = False
 
-    if turn.intent == "followup" or (topic is None and not safety):
-        # "and at night?", "what about vitamin C?" or an unclassified message with useful entities
-        if ingredients:
-            topic = "ingredient"
-        elif product and product != "serum":
-            topic = "product"
-        elif turn.intent == "followup" or time:
-            topic = state.last_topic or "routine"
-        elif profile_facts:
-            topic = "profile"
-        if topic == "ingredient" and not ingredients:
-            ingredients = tuple(state.ingredients)
-        time = time or (state.last_time if turn.intent == "followup" else None)
-    elif topic in ("ingredient", "layering") and not ingredients:
+    if _continues_walkthrough(turn, state):
+        topic = "walkthrough_next"
+    else:
+        topic = _topic(turn, state, cued, safety)
+    if topic in ("ingredient", "layering") and not ingredients:
         # "should it go before or after the serum?" after an ingredient question
-        if topic == "ingredient" or (state.last_topic == "ingredient" and refers_back):
+        if topic == "ingredient" or (state.last_topic == "ingredient" and _BACK_REFERENCE.search(turn.text)):
             ingredients = tuple(state.ingredients)
-        if topic == "ingredient" and not ingredients and product and product != "serum":
+        if topic == "ingredient" and not ingredients and product not in (None, "serum"):
             topic = "product"
     if topic in BROAD_TOPICS and ingredients:
         topic = "ingredient"
-    also = "ingredient" if topic == "product" and ingredients and product not in (None, "serum") else None
-    area = turn.first("body_area") and _area_words(turn)
-    if area and topic not in ("ingredient",):
-        topic = "not_covered"  # the protocol speaks of face and neck only
+    if topic in ("adjustments", "profile") and time:
+        topic = "routine"  # "oily skin, what do I do in the morning?"
     if product == "sunscreen" and time == "pm" and topic not in ("ingredient", None):
         topic = "sunscreen"  # the protocol's one word on sunscreen at night: it belongs to the morning
-    if topic == "profile" and not profile_facts and product and product != "serum":
+    if area and topic != "ingredient":
+        topic = "not_covered"  # the protocol speaks of face and neck only
+    if topic == "profile" and not facts and product not in (None, "serum"):
         topic = "product"  # "my skin reacts to a lot, which moisturiser?" (the facts were not recognised)
     if topic == "product" and product in (None, "serum"):
         # "which one should I use?" without a product type: answer what the message does name
         topic = "ingredient" if ingredients else ("step" if product == "serum" else "routine")
-    resumed = False
-    if topic == "profile" and profile_facts and state.pending_topic:
+    if topic == "profile" and facts and state.pending_topic:
         topic, resumed = state.pending_topic, True
         product = product or state.product
-    if topic == "profile" and not profile_facts:
+    if topic == "profile" and not facts:
         topic = None if safety else "adjustments"  # "I'm pregnant" is not a skin profile
     if "reaction" in safety:
         topic = None  # a reaction interrupts everything else
+
+    also = None
+    if topic == "product" and ingredients:
+        also = "ingredient"
+    elif topic == "layering" and ingredients:
+        if len(turn.entities.get("product") or ()) >= 2:
+            also = "ingredient"  # "what's the order? serum, moisturiser, sunscreen, vit c": the order, then vit C
+        else:
+            topic = "ingredient"  # where this ingredient goes
+    elif topic not in (None, "walkthrough_next"):
+        extra = [t for t in cued if t != topic and t not in COVERS.get(topic, ())]
+        also = extra[0] if extra else None
 
     context = Context(
         profile=state.profile(),
@@ -190,6 +250,6 @@ def resolve(turn: Turn, state: State) -> Question:
         product=product,
         step=_step_for(turn),
         time=time,
-        area=area or None,
+        area=area,
     )
-    return Question(topic, context, safety, resumed, also if topic == "product" else None)
+    return Question(topic, context, safety, resumed, also)

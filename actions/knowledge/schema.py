@@ -191,6 +191,8 @@ class KnowledgeBase(Strict):
     disclaimer: Fact
     results: Fact
     safety: Safety
+    #: topic -> phrases that show a message asks about it
+    question_cues: Dict[str, List[str]] = {}
     vocabulary: Vocabulary
 
     def check_references(self) -> List[str]:
@@ -250,7 +252,7 @@ class KnowledgeBase(Strict):
                 errors.append(f"products.{product.id}: by_type_field: not a skin-type field {product.by_type_field!r}")
         errors.extend(self._check_vocabulary(type_ids, tone_ids))
         for where, text in _strings(self, ""):
-            if not where.startswith(("vocabulary", "sections")) and FORBIDDEN_CLAIMS.search(text):
+            if not where.startswith(("vocabulary", "sections", "question_cues")) and FORBIDDEN_CLAIMS.search(text):
                 claim = FORBIDDEN_CLAIMS.search(text).group(0)
                 errors.append(f"{where}: text: medical claim word {claim!r}; say 'may help' instead")
         return errors

@@ -71,3 +71,8 @@ def test_variants_and_similarity_rules():
 ])
 def test_denied_profile_facts_are_dropped(find, text, expected):
     assert find(text) == expected
+
+
+def test_a_correction_keeps_the_later_fact(find):
+    assert find("my skin is oily... sorry no, i meant dry") == {("skin_type", "dry")}
+    assert find("I have oily skin and dry patches") == {("skin_type", "oily"), ("skin_type", "dry")}

@@ -64,7 +64,7 @@ def test_every_entry_names_a_known_source(kb):
 
 
 def test_the_knowledge_base_makes_no_medical_claims(kb):
-    texts = [v for k, v in _strings(kb.dict()) if not k.startswith(("vocabulary", "sections")) and not k.endswith(("id", "source"))]
+    texts = [v for k, v in _strings(kb.dict()) if not k.startswith(("vocabulary", "sections", "question_cues")) and not k.endswith(("id", "source"))]
     assert texts and not [t for t in texts if FORBIDDEN_CLAIMS.search(t)]
 
 

@@ -159,3 +159,13 @@ def test_unknown_topic_is_a_clear_error(kb):
 def test_not_covered_names_the_area_and_what_the_protocol_does_say(kb):
     text = ask(kb, "not_covered", area="scalp").text
     assert "doesn't cover the scalp" in text and "face and neck" in text
+
+
+def test_concerns_alone_point_to_their_skin_type_section(kb):
+    text = ask(kb, "layering", Profile(concerns=("irritation",))).text
+    assert "Centella" in text and "salicylic" not in text
+
+
+def test_a_prescription_gets_the_prescriber_first_then_the_general_rule(kb):
+    text = ask(kb, "ingredient", Profile(conditions=("prescription",)), ingredients=("retinoid",)).text
+    assert text.index("prescribed") < text.index("fully absorbed")

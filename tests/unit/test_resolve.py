@@ -33,7 +33,7 @@ def test_follow_up_with_an_ingredient_asks_about_it():
 def test_before_or_after_refers_back_to_the_last_ingredient():
     state = State(last_topic="ingredient", ingredients=["retinoid"])
     q = resolve(turn("ask_layering", "should it go before or after the serum?", product="serum"), state)
-    assert (q.topic, q.context.ingredients) == ("layering", ("retinoid",))
+    assert (q.topic, q.context.ingredients) == ("ingredient", ("retinoid",))
     general = resolve(turn("ask_layering", "what order do products go in?"), state)
     assert general.context.ingredients == ()
 
@@ -105,3 +105,43 @@ def test_a_product_and_an_ingredient_are_both_answered():
     q = resolve(turn("ask_product", "I use an alcohol toner after cleansing, ok?", product="cleanser",
                      ingredient="alcohol"), State())
     assert (q.topic, q.also) == ("product", "ingredient")
+
+
+CUES = {"amount": ["how much"], "absorption": ["how long do i wait"], "patch_test": ["patch test"],
+        "layering": ["pair with"], "product": ["what cleanser"]}
+
+
+def test_two_questions_in_one_message_are_both_answered():
+    q = resolve(turn("ask_absorption", "how much serum do i use and how long do i wait?"), State(), CUES)
+    assert (q.topic, q.also) == ("absorption", "amount")
+
+
+def test_a_cue_decides_when_the_intent_is_unsure():
+    t = Turn("ask_step", "dry skin. what should i pair with the serum?", {"skin_type": ["dry"]}, confidence=0.3)
+    assert resolve(t, State(), CUES).topic == "layering"
+    t.confidence = 0.9
+    assert resolve(t, State(), CUES).topic == "step"
+
+
+def test_short_continuations_move_a_walkthrough_on():
+    q = resolve(turn("followup", "ok and after that?"), State(walkthrough_step=0, last_topic="routine"))
+    assert q.topic == "walkthrough_next"
+    assert resolve(turn("followup", "and at night?", time_of_day="pm"), State(walkthrough_step=0)).topic != "walkthrough_next"
+
+
+def test_a_past_breakout_described_as_skin_is_not_a_reaction():
+    q = resolve(turn("report_reaction", "had a breakout in summer, it left brown marks", skin_type="oily", concern="pih"),
+                State())
+    assert q.safety == [] and q.topic == "profile"
+    assert resolve(turn("report_reaction", "my face is on fire since I used it"), State()).safety == ["reaction"]
+
+
+def test_asking_about_a_time_of_day_gets_that_routine():
+    q = resolve(turn("ask_adjustments", "oily skin, what do i do in the morning", skin_type="oily", time_of_day="am"), State())
+    assert (q.topic, q.context.time) == ("routine", "am")
+
+
+def test_an_order_question_listing_products_gets_the_order_and_the_ingredient():
+    q = resolve(turn("ask_layering", "order? serum, moisturiser, sunscreen, vit c", ingredient="vitamin_c",
+                     product=["serum", "moisturizer", "sunscreen"]), State())
+    assert (q.topic, q.also) == ("layering", "ingredient")

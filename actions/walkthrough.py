@@ -29,9 +29,9 @@ def walk(dispatcher: CollectingDispatcher, tracker: Tracker, intent: Optional[st
     """Start, move, repeat, locate or stop the walkthrough; the position lives in `walkthrough_step`."""
     base, turn = kb(), turn_from(tracker)
     position = _position(tracker)
-    time = turn.first("time_of_day") or tracker.get_slot("walkthrough_time")
+    time = turn.time or tracker.get_slot("walkthrough_time")
     if intent == "walkthrough_start":
-        position, time = None, turn.first("time_of_day")
+        position, time = None, turn.time
     ctx = _context(tracker, time)
     if intent == "walkthrough_stop":
         utter(dispatcher, base, [query.walkthrough_stopped()])

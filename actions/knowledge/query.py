@@ -315,7 +315,7 @@ def layering(kb: KnowledgeBase, ctx: Context) -> Answer:
     if prod:
         s = step(kb, prod.step)
         w.add(f"**{s.title}** — {s.text} {s.why}", s.source)
-    order = " → ".join(s.title.split(" (")[0] for s in routine_steps(kb, ctx.time))
+    order = " → ".join(s.title for s in routine_steps(kb, ctx.time))
     w.add(f"Order: {order}.", "step_3")
     w.add(step(kb, "treatments").text, "step_3")
     for t in _covered_types(kb, p):

@@ -43,8 +43,8 @@ INTENT_TOPICS: Dict[str, str] = {
 BROAD_TOPICS = frozenset({"routine", "adjustments", "benefits", "summary", "profile", "amount", "frequency", "step"})
 #: A second topic cued in the same message is left out when the first answer already covers it.
 COVERS: Dict[str, frozenset] = {
-    "routine": frozenset({"amount", "absorption", "layering", "sunscreen", "product"}),
-    "summary": frozenset({"amount", "absorption", "layering", "sunscreen", "frequency"}),
+    "routine": frozenset({"amount", "absorption", "layering", "sunscreen", "product", "summary"}),
+    "summary": frozenset({"amount", "absorption", "layering", "sunscreen", "frequency", "routine"}),
     "ingredient": frozenset({"layering", "absorption", "avoid", "exfoliation"}),
     "adjustments": frozenset({"avoid", "exfoliation", "layering", "product", "sunscreen"}),
     "profile": frozenset({"avoid", "layering", "product", "sunscreen", "exfoliation"}),
@@ -82,6 +82,18 @@ class Turn:
     def first(self, entity: str) -> Optional[str]:
         values = self.entities.get(entity) or ()
         return values[0] if values else None
+
+    @property
+    def product(self) -> Optional[str]:
+        """The product asked about: the serum only when nothing else is named."""
+        products = list(self.entities.get("product") or ())
+        return next((p for p in products if p != "serum"), products[0] if products else None)
+
+    @property
+    def time(self) -> Optional[str]:
+        """Morning or evening; neither when both are named ("an AM/PM overview")."""
+        times = set(self.entities.get("time_of_day") or ())
+        return times.pop() if len(times) == 1 else None
 
     def has(self, *entities: str) -> bool:
         return any(self.entities.get(e) for e in entities)
@@ -158,7 +170,7 @@ def _step_for(turn: Turn) -> Optional[str]:
     number = _STEP_NUMBER.search(turn.text)
     if number:
         return STEP_NUMBERS.get(number.group(1))
-    product = turn.first("product")
+    product = turn.product
     if product in PRODUCT_STEPS:
         return PRODUCT_STEPS[product]
     return "treatments" if turn.has("ingredient") else None
@@ -166,7 +178,7 @@ def _step_for(turn: Turn) -> Optional[str]:
 
 def _continues_walkthrough(turn: Turn, state: State) -> bool:
     named = any(values for entity, values in turn.entities.items() if entity != "product")
-    named = named or turn.first("product") not in (None, "serum")
+    named = named or turn.product not in (None, "serum")
     return (state.walkthrough_step is not None and turn.intent in CONTINUE_INTENTS and not named
             and len(turn.text.split()) <= 6)
 
@@ -174,7 +186,7 @@ def _continues_walkthrough(turn: Turn, state: State) -> bool:
 def _topic(turn: Turn, state: State, cued: List[str], safety: List[str]) -> Optional[str]:
     """The main topic: the intent's, unless context, entities or cues say better."""
     topic = INTENT_TOPICS.get(turn.intent or "")
-    product, time = turn.first("product"), turn.first("time_of_day")
+    product, time = turn.product, turn.time
     if turn.intent == "followup" or (topic is None and not safety):
         # "and at night?", "what about vitamin C?" or an unclassified message with useful entities or cues
         if turn.has("ingredient"):
@@ -186,8 +198,14 @@ def _topic(turn: Turn, state: State, cued: List[str], safety: List[str]) -> Opti
         if turn.has(*PROFILE_ENTITIES):
             return "profile"
         return cued[0] if cued else None
-    if cued and topic not in cued and turn.confidence is not None and turn.confidence < UNSURE:
-        return cued[0]
+    if turn.confidence is not None and turn.confidence < UNSURE and topic not in cued:
+        # an unsure guess: what the message names decides
+        if cued:
+            return cued[0]
+        if turn.has("ingredient"):
+            return "ingredient"
+        if product not in (None, "serum"):
+            return "product"
     return topic
 
 
@@ -196,7 +214,7 @@ def resolve(turn: Turn, state: State, cues: Mapping[str, Sequence[str]] = {}) ->
     safety = safety_kinds(turn)
     cued = cued_topics(turn.text, cues)
     ingredients = tuple(turn.entities.get("ingredient") or ())
-    product, time = turn.first("product"), turn.first("time_of_day")
+    product, time = turn.product, turn.time
     facts = turn.has(*PROFILE_ENTITIES)
     area = (turn.texts.get("body_area") or [None])[0] if turn.has("body_area") else None
     resumed = False

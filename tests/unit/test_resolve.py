@@ -145,3 +145,13 @@ def test_an_order_question_listing_products_gets_the_order_and_the_ingredient():
     q = resolve(turn("ask_layering", "order? serum, moisturiser, sunscreen, vit c", ingredient="vitamin_c",
                      product=["serum", "moisturizer", "sunscreen"]), State())
     assert (q.topic, q.also) == ("layering", "ingredient")
+
+
+def test_the_serum_is_the_product_only_when_nothing_else_is_named():
+    t = turn("ask_product", "bought the serum, what cleanser should I get?", product=["serum", "cleanser"])
+    assert t.product == "cleanser" and turn("ask_step", "the serum", product="serum").product == "serum"
+
+
+def test_am_and_pm_together_mean_the_whole_day():
+    assert turn("ask_summary", "am/pm overview", time_of_day=["am", "pm"]).time is None
+    assert turn("ask_routine", "at night", time_of_day="pm").time == "pm"

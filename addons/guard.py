@@ -1,12 +1,10 @@
-"""Channel-neutral protection for the Rasa server: clean and cap user text, bound action calls, never go silent.
+"""Channel-neutral protection for the Rasa server: clean and cap user text, never go silent.
 
 Used by the REST channel (``addons/rest.py``); any other channel subclass can use the same pieces.
-Pure Python except :func:`bound_action_calls`, which adjusts Rasa itself.
 """
 from __future__ import annotations
 
 import logging
-import os
 import unicodedata
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable, Dict, List
@@ -15,9 +13,6 @@ logger = logging.getLogger(__name__)
 
 #: Longest message the assistant reads; the rest is cut off with a polite note.
 MAX_MESSAGE_CHARS = 2000
-#: Seconds the Rasa server waits for the action server before answering without it.
-ACTION_TIMEOUT_ENV = "ACTION_TIMEOUT"
-DEFAULT_ACTION_TIMEOUT = 4.0
 
 CAPPED_NOTE = (
     f"Your message was long, so I read only the first {MAX_MESSAGE_CHARS:,} characters. "
@@ -69,30 +64,6 @@ def clean(text: str, limit: int = MAX_MESSAGE_CHARS) -> CleanText:
     if len(text) <= limit:
         return CleanText(text)
     return CleanText(_cap(text, limit), capped=True)
-
-
-def action_timeout() -> float:
-    """The action-call bound from ``ACTION_TIMEOUT`` (seconds), else the default."""
-    try:
-        seconds = float(os.environ.get(ACTION_TIMEOUT_ENV) or DEFAULT_ACTION_TIMEOUT)
-    except ValueError:
-        logger.warning("%s is not a number; using %ss", ACTION_TIMEOUT_ENV, DEFAULT_ACTION_TIMEOUT)
-        return DEFAULT_ACTION_TIMEOUT
-    return seconds if seconds > 0 else DEFAULT_ACTION_TIMEOUT
-
-
-def bound_action_calls(seconds: float) -> None:
-    """Make Rasa give up on a custom action after ``seconds`` instead of 5 minutes.
-
-    Rasa 3.6 has no setting for this: ``RemoteAction.run`` passes the module global
-    ``rasa.core.actions.action.DEFAULT_REQUEST_TIMEOUT`` (300 s) to ``EndpointConfig.request`` on every
-    call, and ``--request-timeout`` only applies to ``rasa shell``. Setting that one global bounds the
-    action server calls and nothing else. A timed-out action behaves like a failed one: Rasa keeps the
-    user's message and slots, logs the error, and the channel sends :data:`FALLBACK_TEXT`.
-    """
-    import rasa.core.actions.action as rasa_action
-
-    rasa_action.DEFAULT_REQUEST_TIMEOUT = seconds
 
 
 def fallback_message(recipient_id: str) -> Dict[str, Any]:

@@ -10,7 +10,8 @@ It also logs the user's text when something goes wrong. This subclass:
   answers a message left empty itself (the NLU cannot classify a message without tokens);
 * never answers with silence: if the assistant produced nothing (action server down or slow, an
   internal error) the user gets :data:`addons.guard.FALLBACK_TEXT`;
-* bounds action server calls to ``ACTION_TIMEOUT`` seconds (:func:`addons.guard.bound_action_calls`).
+* bounds action server calls to ``ACTION_TIMEOUT`` seconds and skips needless schema work
+  (:mod:`addons.rasa_tuning`).
 
 Enable it in ``credentials.yml`` with ``addons.rest.RestInput:`` in place of ``rest:``.
 """
@@ -27,7 +28,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse, ResponseStream
 
-from addons import guard
+from addons import guard, rasa_tuning
 
 #: Bodies above this are refused before parsing (a 2,000-character message needs a few kB).
 MAX_BODY_BYTES = 2_000_000
@@ -114,7 +115,7 @@ class RestInput(RasaRestInput):
 
     def __init__(self) -> None:
         super().__init__()
-        guard.bound_action_calls(guard.action_timeout())
+        rasa_tuning.configure()
 
     async def _reply(self, on_new_message: Callable[[UserMessage], Awaitable[Any]],
                      incoming: Incoming) -> HTTPResponse:

@@ -14,6 +14,8 @@ import json
 from pathlib import Path
 from typing import Mapping, Optional
 
+#: The embedded tracker store: Rasa's SQL store with a WAL journal and a memory of recent conversations.
+SQLITE_STORE = "addons.tracker_store.SQLiteTrackerStore"
 #: PostgreSQL tracker store: host switches it on; the others default as shown in ``POSTGRES_DEFAULTS``.
 TRACKER_DB_HOST = "TRACKER_DB_HOST"
 POSTGRES_DEFAULTS = {"TRACKER_DB_PORT": "5432", "TRACKER_DB_NAME": "rasa", "TRACKER_DB_USER": "rasa"}
@@ -40,7 +42,8 @@ def _setting(env: Mapping[str, str], name: str, defaults: Mapping[str, str]) -> 
 def tracker_store(env: Mapping[str, str], sqlite_file: Path) -> str:
     """The ``tracker_store:`` section: PostgreSQL when ``TRACKER_DB_HOST`` is set, else the SQLite file."""
     if not env.get(TRACKER_DB_HOST):
-        return f'tracker_store:\n  type: SQL\n  dialect: "sqlite"\n  db: {_quoted(str(sqlite_file))}\n'
+        return (f'tracker_store:\n  type: {SQLITE_STORE}\n  dialect: "sqlite"\n'
+                f'  db: {_quoted(str(sqlite_file))}\n')
     lines = ["tracker_store:", "  type: SQL", '  dialect: "postgresql"', f"  url: {_quoted(env[TRACKER_DB_HOST])}",
              f"  port: {int(_setting(env, 'TRACKER_DB_PORT', POSTGRES_DEFAULTS))}",
              f"  db: {_quoted(_setting(env, 'TRACKER_DB_NAME', POSTGRES_DEFAULTS))}",

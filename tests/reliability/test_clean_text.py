@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from addons.guard import ACTION_TIMEOUT_ENV, DEFAULT_ACTION_TIMEOUT, MAX_MESSAGE_CHARS, action_timeout, clean
+from addons.guard import MAX_MESSAGE_CHARS, clean
+from addons.rasa_tuning import ACTION_TIMEOUT_ENV, DEFAULT_ACTION_TIMEOUT, action_timeout
 
 
 def test_control_characters_go_but_line_breaks_stay():

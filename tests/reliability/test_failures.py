@@ -64,7 +64,7 @@ def test_action_server_down_gets_a_helpful_reply_then_recovers(stack):
     with actions_down(stack):
         assert FALLBACK_TEXT in timed_say(chat, "what cleanser should I use?")
         assert FALLBACK_TEXT in timed_say(chat, "I also have a darker skin tone")
-        assert "not medical advice" in timed_say(chat, "hello")  # responses from the domain still work
+        assert "welcome" in timed_say(chat, "thanks!").lower()  # responses from the domain still work
     reply = chat.say("how should I adjust the routine for me?")
     assert "dry / dehydrated skin, darker skin tone" in reply  # said during the outage, not lost
     assert DRY_CLEANSER.search(chat.say("what cleanser should I use?"))

@@ -26,7 +26,7 @@ def respond(dispatcher: CollectingDispatcher, tracker: Tracker, question: Questi
         answers.append(answer)
     if question.also:
         answers.append(query.answer(base, question.also, question.context))
-    elif not answers:
+    if not answers:
         answers.append(query.not_covered(base, question.context))
     utter(dispatcher, base, answers)
     return remember(answer, question.context.time)

@@ -2,55 +2,22 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ReminderScheduled, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import kb, state_from, turn_from
+from actions.common import kb, question_from, turn_from
+from actions.dialogue import context_for, respond, walk, walkthrough_position
 from actions.knowledge import query
-from actions.knowledge.query import Context
 from actions.render import utter
 
 REMINDER_INTENT = "EXTERNAL_absorbed"
 
 
-def _position(tracker: Tracker) -> Optional[int]:
-    value = tracker.get_slot("walkthrough_step")
-    return None if value is None else int(value)
-
-
-def _context(tracker: Tracker, time: Optional[str]) -> Context:
-    return Context(profile=state_from(tracker).profile(), time=time)
-
-
-def walk(dispatcher: CollectingDispatcher, tracker: Tracker, intent: Optional[str]) -> List[Dict[Text, Any]]:
-    """Start, move, repeat, locate or stop the walkthrough; the position lives in `walkthrough_step`."""
-    base, turn = kb(), turn_from(tracker)
-    position = _position(tracker)
-    time = turn.time or tracker.get_slot("walkthrough_time")
-    if intent == "walkthrough_start":
-        position, time = None, turn.time
-    ctx = _context(tracker, time)
-    if intent == "walkthrough_stop":
-        utter(dispatcher, base, [query.walkthrough_stopped()])
-        return [SlotSet("walkthrough_step", None)]
-    if intent == "walkthrough_where":
-        utter(dispatcher, base, [query.walkthrough_position(base, ctx, position)])
-        return []
-    if position is None:
-        index = 0
-    elif intent == "walkthrough_next":
-        index = position + 1
-    elif intent == "walkthrough_back":
-        index = max(0, position - 1)
-    else:  # repeat
-        index = position
-    utter(dispatcher, base, [query.walkthrough(base, ctx, index)])
-    done = index >= query.walkthrough_length(base, time)
-    return [SlotSet("walkthrough_step", None if done else float(index)), SlotSet("walkthrough_time", time),
-            SlotSet("last_topic", "routine")]
+#: A walkthrough guess gives way when the message names one of these ("retinol??", "it burns").
+INTERRUPTING = ("symptom", "ingredient", "medical", "life_stage", "medication", "body_area")
 
 
 class ActionWalkthrough(Action):
@@ -58,7 +25,11 @@ class ActionWalkthrough(Action):
         return "action_walkthrough"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[Dict[Text, Any]]:
-        return walk(dispatcher, tracker, turn_from(tracker).intent)
+        turn = turn_from(tracker)
+        if turn.has(*INTERRUPTING) and (turn.has("symptom") or (turn.confidence or 1.0) < 0.8):
+            turn.intent = None
+            return respond(dispatcher, tracker, question_from(tracker, turn))
+        return walk(dispatcher, tracker, turn.intent)
 
 
 class ActionSetReminder(Action):
@@ -84,9 +55,9 @@ class ActionAbsorbed(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[Dict[Text, Any]]:
         base = kb()
         time = tracker.get_slot("walkthrough_time")
-        ctx = _context(tracker, time)
+        ctx = context_for(tracker, time)
         absorb = query.step_index(base, "absorb", time)
-        position = _position(tracker)
+        position = walkthrough_position(tracker)
         in_walkthrough = position is not None and absorb is not None and position <= absorb
         next_index = absorb + 1 if in_walkthrough else None
         utter(dispatcher, base, [query.reminder_fired(base, ctx, next_index)])

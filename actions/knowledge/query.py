@@ -346,8 +346,12 @@ def ingredient_answer(kb: KnowledgeBase, ctx: Context) -> Answer:
     """Where each asked-about ingredient goes and what the profile changes about it."""
     p, w = ctx.profile, _Writer()
     if not ctx.ingredients:
-        w.add(step(kb, "treatments").text, "step_3")
-        w.add("Which ingredient are you thinking of?")
+        # an ingredient the vocabulary does not know, or none named: the protocol's general rules
+        w.add("The protocol doesn't mention that ingredient specifically, so here are its general rules:",
+              "not_in_protocol")
+        w.add(step(kb, "treatments").text, "step_3", prefix="• ")
+        w.add(kb.key_considerations.layering.text, kb.key_considerations.layering.source, prefix="• ")
+        w.add(kb.key_considerations.patch_test.text, kb.key_considerations.patch_test.source, prefix="• ")
         return w.answer("ingredient", [("Retinol", '/ask_ingredient{"ingredient":"retinoid"}'),
                                        ("Vitamin C", '/ask_ingredient{"ingredient":"vitamin_c"}'),
                                        ("Niacinamide", '/ask_ingredient{"ingredient":"niacinamide"}')])
@@ -357,10 +361,12 @@ def ingredient_answer(kb: KnowledgeBase, ctx: Context) -> Answer:
             continue  # no placement advice that could read as a "yes"
         for n, fact in enumerate(ing.general):
             w.fact(fact, prefix=f"**{ing.label.capitalize()}:** " if n == 0 and len(ctx.ingredients) > 1 else "")
-        for type_id in p.skin_types:
+        # with a profile, what it changes; without one, what the protocol says for each skin
+        types = [t.id for t in _covered_types(kb, p)] if not p.is_empty else list(ing.by_type)
+        for type_id in types:
             for fact in ing.by_type.get(type_id, []):
                 w.fact(fact)
-        if p.pigment_prone:
+        if p.pigment_prone or p.is_empty:
             for fact in ing.by_tone.get("darker", []):
                 w.fact(fact)
     if "vitamin_c" in ctx.ingredients and "retinoid" in ctx.ingredients:

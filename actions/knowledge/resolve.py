@@ -47,7 +47,7 @@ COVERS: Dict[str, frozenset] = {
     "summary": frozenset({"amount", "absorption", "layering", "sunscreen", "frequency", "routine"}),
     "ingredient": frozenset({"layering", "absorption", "avoid", "exfoliation"}),
     "adjustments": frozenset({"avoid", "exfoliation", "layering", "product", "sunscreen"}),
-    "profile": frozenset({"avoid", "layering", "product", "sunscreen", "exfoliation"}),
+    "profile": frozenset({"avoid", "layering", "product"}),
     "benefits": frozenset({"results"}),
     "results": frozenset({"benefits"}),
     "layering": frozenset({"absorption"}),
@@ -55,6 +55,8 @@ COVERS: Dict[str, frozenset] = {
 }
 #: Intents that, during a walkthrough and with nothing else named, mean "go on" ("ok and after that?").
 CONTINUE_INTENTS = frozenset({"followup", "affirm", "ask_layering", "ask_routine", "ask_step", "thank"})
+#: Remembered conditions that come back when the user asks to add something unnamed ("can I use it with it?").
+CAUTIONS = ("pregnancy", "prescription", "minor")
 #: Below this intent confidence a question cue decides the topic instead.
 UNSURE = 0.5
 PROFILE_ENTITIES = ("skin_type", "skin_tone", "concern")
@@ -216,19 +218,30 @@ def resolve(turn: Turn, state: State, cues: Mapping[str, Sequence[str]] = {}) ->
     ingredients = tuple(turn.entities.get("ingredient") or ())
     product, time = turn.product, turn.time
     facts = turn.has(*PROFILE_ENTITIES)
-    area = (turn.texts.get("body_area") or [None])[0] if turn.has("body_area") else None
+    area = None
+    if "other" in (turn.entities.get("body_area") or ()):
+        area = next(iter(turn.texts.get("body_area") or ()), None) or "area you mentioned"
     resumed = False
 
     if _continues_walkthrough(turn, state):
         topic = "walkthrough_next"
     else:
         topic = _topic(turn, state, cued, safety)
-    if topic in ("ingredient", "layering") and not ingredients:
-        # "should it go before or after the serum?" after an ingredient question
-        if topic == "ingredient" or (state.last_topic == "ingredient" and _BACK_REFERENCE.search(turn.text)):
+    refers_back = bool(_BACK_REFERENCE.search(turn.text))
+    if topic in ("ingredient", "layering", "frequency", "not_covered") and not ingredients and not area:
+        # "should it go before or after the serum?", "same night?" after an ingredient question
+        if topic == "ingredient" or (state.last_topic == "ingredient" and refers_back):
             ingredients = tuple(state.ingredients)
-        if topic == "ingredient" and not ingredients and product not in (None, "serum"):
-            topic = "product"
+            topic = "ingredient" if ingredients else topic
+        if topic == "ingredient" and not ingredients:
+            extra = [t for t in cued if t != "ingredient"]
+            if product not in (None, "serum"):
+                topic = "product"
+            elif extra:
+                topic = extra[0]  # "what can I pair the serum with?"
+            elif turn.intent == "ask_ingredient":
+                # "can I use the serum with it?" after a prescription or pregnancy was mentioned
+                safety += [c for c in state.conditions if c in CAUTIONS and c not in safety]
     if topic in BROAD_TOPICS and ingredients:
         topic = "ingredient"
     if topic in ("adjustments", "profile") and time:
@@ -237,6 +250,8 @@ def resolve(turn: Turn, state: State, cues: Mapping[str, Sequence[str]] = {}) ->
         topic = "sunscreen"  # the protocol's one word on sunscreen at night: it belongs to the morning
     if area and topic != "ingredient":
         topic = "not_covered"  # the protocol speaks of face and neck only
+    elif "face_neck" in (turn.entities.get("body_area") or ()) and topic not in ("ingredient", "product", None):
+        topic = "step"  # "does it go on the neck too?"
     if topic == "profile" and not facts and product not in (None, "serum"):
         topic = "product"  # "my skin reacts to a lot, which moisturiser?" (the facts were not recognised)
     if topic == "product" and product in (None, "serum"):
@@ -266,7 +281,7 @@ def resolve(turn: Turn, state: State, cues: Mapping[str, Sequence[str]] = {}) ->
         profile=state.profile(),
         ingredients=unique(ingredients),
         product=product,
-        step=_step_for(turn),
+        step="apply_serum" if topic == "step" and turn.has("body_area") else _step_for(turn),
         time=time,
         area=area,
     )

@@ -169,3 +169,14 @@ def test_concerns_alone_point_to_their_skin_type_section(kb):
 def test_a_prescription_gets_the_prescriber_first_then_the_general_rule(kb):
     text = ask(kb, "ingredient", Profile(conditions=("prescription",)), ingredients=("retinoid",)).text
     assert text.index("prescribed") < text.index("fully absorbed")
+
+
+def test_unknown_ingredients_get_the_general_rules_honestly(kb):
+    text = ask(kb, "ingredient").text
+    assert "doesn't mention that ingredient" in text and "fully absorbed" in text and "thinnest to thickest" in text
+
+
+def test_without_a_profile_an_ingredient_answer_says_what_it_does_for_each_skin(kb):
+    text = ask(kb, "ingredient", ingredients=("niacinamide",)).text
+    assert "oil regulation" in text and "uneven skin tone" in text
+    assert "uneven skin tone" not in ask(kb, "ingredient", DRY, ingredients=("niacinamide",)).text

@@ -155,3 +155,25 @@ def test_the_serum_is_the_product_only_when_nothing_else_is_named():
 def test_am_and_pm_together_mean_the_whole_day():
     assert turn("ask_summary", "am/pm overview", time_of_day=["am", "pm"]).time is None
     assert turn("ask_routine", "at night", time_of_day="pm").time == "pm"
+
+
+def test_the_neck_is_part_of_the_application_step():
+    t = Turn("ask_layering", "does this go on the neck too?", {"body_area": ["face_neck"]}, {"body_area": ["neck"]})
+    q = resolve(t, State())
+    assert (q.topic, q.context.step) == ("step", "apply_serum")
+
+
+def test_an_unnamed_addition_after_a_prescription_brings_the_caution_back():
+    q = resolve(turn("ask_ingredient", "can i use the exosome serum with it?", product="serum"),
+                State(conditions=["prescription"]))
+    assert q.safety == ["prescription"] and q.topic == "ingredient"
+
+
+def test_pairing_without_a_named_ingredient_is_a_layering_question():
+    q = resolve(turn("ask_ingredient", "what can I pair the serum with?", product="serum"), State(), {"layering": ["pair"]})
+    assert q.topic == "layering"
+
+
+def test_a_back_reference_after_an_ingredient_keeps_the_ingredient():
+    q = resolve(turn("ask_uncovered", "can i use it the same night?"), State(last_topic="ingredient", ingredients=["retinoid"]))
+    assert (q.topic, q.context.ingredients) == ("ingredient", ("retinoid",))

@@ -1,0 +1,74 @@
+"""The two ways a turn is answered: a protocol answer (`respond`) or a walkthrough move (`walk`).
+
+Actions in protocol.py, conversation.py and walkthrough.py call these; each may hand over to the other
+("ok and after that?" during a walkthrough, "retinol??" guessed as a walkthrough step).
+"""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.common import kb, remember, state_from, turn_from
+from actions.knowledge import query
+from actions.knowledge.query import Context
+from actions.knowledge.resolve import Question
+from actions.render import utter
+
+
+def respond(dispatcher: CollectingDispatcher, tracker: Tracker, question: Question) -> List[Dict[Text, Any]]:
+    """Safety first, then the answer for this profile and context; events that remember it."""
+    if question.topic == "walkthrough_next":
+        return walk(dispatcher, tracker, "walkthrough_next")
+    base = kb()
+    answers = [query.safety(base, kind) for kind in question.safety]
+    if question.resumed:
+        answers.append(query.profile_noted(base, question.context))
+    answer = query.answer(base, question.topic, question.context) if question.topic else None
+    if answer is not None:
+        answers.append(answer)
+    if question.also:
+        answers.append(query.answer(base, question.also, question.context))
+    if not answers:
+        answers.append(query.not_covered(base, question.context))
+    utter(dispatcher, base, answers)
+    return remember(answer, question.context.time)
+
+
+def walkthrough_position(tracker: Tracker) -> Optional[int]:
+    value = tracker.get_slot("walkthrough_step")
+    return None if value is None else int(value)
+
+
+def context_for(tracker: Tracker, time: Optional[str]) -> Context:
+    return Context(profile=state_from(tracker).profile(), time=time)
+
+
+def walk(dispatcher: CollectingDispatcher, tracker: Tracker, intent: Optional[str]) -> List[Dict[Text, Any]]:
+    """Start, move, repeat, locate or stop the walkthrough; the position lives in `walkthrough_step`."""
+    base, turn = kb(), turn_from(tracker)
+    position = walkthrough_position(tracker)
+    time = turn.time or tracker.get_slot("walkthrough_time")
+    if intent == "walkthrough_start":
+        position, time = None, turn.time
+    ctx = context_for(tracker, time)
+    if intent == "walkthrough_stop":
+        utter(dispatcher, base, [query.walkthrough_stopped()])
+        return [SlotSet("walkthrough_step", None)]
+    if intent == "walkthrough_where":
+        utter(dispatcher, base, [query.walkthrough_position(base, ctx, position)])
+        return []
+    if position is None:
+        index = 0
+    elif intent == "walkthrough_next":
+        index = position + 1
+    elif intent == "walkthrough_back":
+        index = max(0, position - 1)
+    else:  # repeat
+        index = position
+    utter(dispatcher, base, [query.walkthrough(base, ctx, index)])
+    done = index >= query.walkthrough_length(base, time)
+    return [SlotSet("walkthrough_step", None if done else float(index)), SlotSet("walkthrough_time", time),
+            SlotSet("last_topic", "routine")]

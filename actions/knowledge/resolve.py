@@ -55,6 +55,8 @@ COVERS: Dict[str, frozenset] = {
 }
 #: Intents that, during a walkthrough and with nothing else named, mean "go on" ("ok and after that?").
 CONTINUE_INTENTS = frozenset({"followup", "affirm", "ask_layering", "ask_routine", "ask_step", "thank"})
+#: Topics whose answer changes between morning and evening.
+TIMED_TOPICS = frozenset({"routine", "summary", "layering", "sunscreen", "product", "ingredient", "step", "absorption"})
 #: Remembered conditions that come back when the user asks to add something unnamed ("can I use it with it?").
 CAUTIONS = ("pregnancy", "prescription", "minor")
 #: Below this intent confidence a question cue decides the topic instead.
@@ -196,7 +198,9 @@ def _topic(turn: Turn, state: State, cued: List[str], safety: List[str]) -> Opti
         if product not in (None, "serum"):
             return "product"
         if turn.intent == "followup" or time:
-            return state.last_topic or "routine"
+            last = state.last_topic or "routine"
+            # "and in the morning?" after an answer that is the same morning and night: the routine then
+            return "routine" if time and last not in TIMED_TOPICS else last
         if turn.has(*PROFILE_ENTITIES):
             return "profile"
         return cued[0] if cued else None

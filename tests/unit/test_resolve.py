@@ -177,3 +177,8 @@ def test_pairing_without_a_named_ingredient_is_a_layering_question():
 def test_a_back_reference_after_an_ingredient_keeps_the_ingredient():
     q = resolve(turn("ask_uncovered", "can i use it the same night?"), State(last_topic="ingredient", ingredients=["retinoid"]))
     assert (q.topic, q.context.ingredients) == ("ingredient", ("retinoid",))
+
+
+def test_a_time_follow_up_after_a_timeless_answer_gets_that_routine():
+    q = resolve(turn("followup", "and in the morning?", time_of_day="am"), State(last_topic="avoid"))
+    assert (q.topic, q.context.time) == ("routine", "am")

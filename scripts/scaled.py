@@ -20,6 +20,7 @@ import signal
 import socket
 import subprocess
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Dict, List, Optional
@@ -199,7 +200,8 @@ pid {prefix}/nginx.pid;
 error_log {prefix}/error.log warn;
 events {{ worker_connections 1024; }}
 http {{
-    access_log {prefix}/access.log;
+    log_format upstream '$request_method $uri $status $upstream_addr';  # which replica answered
+    access_log {prefix}/access.log upstream;
     client_body_temp_path {prefix}/tmp/body;
     proxy_temp_path {prefix}/tmp/proxy;
     fastcgi_temp_path {prefix}/tmp/fastcgi;
@@ -343,9 +345,8 @@ class Scaled:
     def stop(self) -> None:
         """Front first, stores last, so nothing is cut off mid-write."""
         self.nginx.stop()
-        for replica in self.rasa:
-            replica.stop()
-        self.front.stop()
+        with ThreadPoolExecutor() as pool:  # the Rasa replicas and the action server shut down side by side
+            list(pool.map(Stack.stop, [*self.rasa, self.front]))
         self.redis.stop()
         self.postgres.stop()
 

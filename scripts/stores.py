@@ -2,8 +2,9 @@
 
 Embedded by default (a SQLite tracker file and Rasa's in-memory lock store), so ``make run`` needs nothing
 else. Setting ``TRACKER_DB_HOST`` switches the tracker store to PostgreSQL (Rasa's ``SQLTrackerStore``),
-setting ``REDIS_HOST`` switches the lock store to Redis (Rasa's ``RedisLockStore``) — both are needed as
-soon as more than one Rasa server serves the same conversations (docs/deployment.md).
+setting ``REDIS_HOST`` switches the lock store to Redis (Rasa's ``RedisLockStore``, made atomic across
+processes by addons/redis_lock.py) — both are needed as soon as more than one Rasa server serves the same
+conversations (docs/deployment.md).
 
 Passwords are never written into the generated endpoints file: it refers to them as ``${VARIABLE}``,
 which Rasa expands from its own environment when it reads the file.
@@ -24,6 +25,8 @@ TRACKER_DB_PASSWORD = "TRACKER_DB_PASSWORD"
 REDIS_HOST = "REDIS_HOST"
 REDIS_DEFAULTS = {"REDIS_PORT": "6379", "REDIS_DB": "1"}
 REDIS_PASSWORD = "REDIS_PASSWORD"
+#: Rasa's RedisLockStore with atomic ticket-queue updates (addons/redis_lock.py explains why).
+LOCK_STORE_CLASS = "addons.redis_lock.AtomicRedisLockStore"
 #: Rasa's own variables for the SQLAlchemy pool of each Rasa process (its defaults: 50 + 100).
 POOL_SIZE, MAX_OVERFLOW = "SQL_POOL_SIZE", "SQL_MAX_OVERFLOW"
 #: Our defaults: a Rasa process uses its tracker store from one event loop, synchronously, so it rarely
@@ -57,7 +60,7 @@ def lock_store(env: Mapping[str, str]) -> str:
     """The ``lock_store:`` section: Redis when ``REDIS_HOST`` is set, else none (Rasa's in-memory lock)."""
     if not env.get(REDIS_HOST):
         return ""
-    lines = ["lock_store:", "  type: redis", f"  url: {_quoted(env[REDIS_HOST])}",
+    lines = ["lock_store:", f"  type: {LOCK_STORE_CLASS}", f"  url: {_quoted(env[REDIS_HOST])}",
              f"  port: {int(_setting(env, 'REDIS_PORT', REDIS_DEFAULTS))}",
              f"  db: {int(_setting(env, 'REDIS_DB', REDIS_DEFAULTS))}"]
     if env.get(REDIS_PASSWORD):

@@ -1,0 +1,83 @@
+"""The scaled-out assistant for real: PostgreSQL, Redis, two Rasa replicas, the action server, nginx.
+
+All on loopback, on free ports, with data in a temporary folder, started once for this folder and always
+stopped. Without Debian's postgresql, redis-server and nginx the tests skip — except under CI, where a
+missing package is a failure (.ci/run installs them).
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Iterator, List, Tuple
+
+import pytest
+
+from scripts.scaled import Scaled, missing_packages
+from scripts.stack import MODEL, Stack, free_port
+from tests.conftest import Conversation
+
+
+def require_packages() -> None:
+    missing = missing_packages()
+    if not missing:
+        return
+    reason = f"needs the Debian packages {', '.join(missing)} (`apt-get install {' '.join(missing)}`)"
+    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def scaled() -> Iterator[Scaled]:
+    require_packages()
+    if not MODEL.exists():
+        pytest.fail(f"no trained model at {MODEL}: run the tests with `make test`, which trains it")
+    # Not under pytest's tmp_path: its parent is private to root, and PostgreSQL runs as `postgres`.
+    workdir = Path(tempfile.mkdtemp(prefix="scaled-test-"))
+    workdir.chmod(0o755)
+    topology = Scaled(workdir=workdir, port=free_port(), action_port=free_port(), durable=False)
+    try:
+        topology.start(timeout=240)
+        yield topology
+    finally:
+        topology.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+class RoutedConversation(Conversation):
+    """One user whose every turn can go to a chosen replica, or through nginx."""
+
+    def via(self, server: Stack, text: str) -> str:
+        self.stack = server
+        return self.say(text)
+
+
+def through_nginx(topology: Scaled) -> Stack:
+    """The action server's Stack has nginx's port as its Rasa port: its ``say`` goes through nginx."""
+    return topology.front
+
+
+def user_events(topology: Scaled, sender: str) -> List[Tuple[str, str]]:
+    """(type, text) of the conversation's user and bot events, in the order PostgreSQL stored them."""
+    connection = topology.postgres.connect()
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT type_name, data FROM events WHERE sender_id = %s AND type_name IN ('user', 'bot') "
+                           "ORDER BY id", (sender,))
+            return [(kind, json.loads(data).get("text") or "") for kind, data in cursor.fetchall()]
+    finally:
+        connection.close()
+
+
+def replicas_that_answered(topology: Scaled) -> List[int]:
+    """Upstream port of each REST request nginx passed on so far (its access log), in order."""
+    log = topology.nginx.prefix / "access.log"
+    ports = []
+    for line in log.read_text().splitlines():
+        method, uri, _status, upstream = (line.split(" ", 3) + [""] * 4)[:4]
+        if method == "POST" and uri.startswith("/webhooks/rest"):
+            ports.append(int(upstream.split(",")[-1].strip().rsplit(":", 1)[-1]))
+    return ports

@@ -12,7 +12,8 @@ an fsync — all synchronously on the Rasa server's one event-loop thread (about
   server (the restart tests), though the last commits may be lost on a power cut.
 
 The memory is only valid while this process is the database's only writer, so it is on only for
-SQLite with one Sanic worker; with PostgreSQL (several servers) this is Rasa's store plus nothing.
+SQLite with one Sanic worker and no Redis lock store (``REDIS_HOST``, scripts/stores.py: several Rasa
+servers); otherwise this is Rasa's store with the WAL journal.
 
     tracker_store:
       type: addons.tracker_store.SQLiteTrackerStore
@@ -47,7 +48,9 @@ def _fast_sqlite(connection: Any, _record: Any) -> None:
 
 
 def _single_writer(dialect: str) -> bool:
-    return dialect == "sqlite" and int(os.environ.get("SANIC_WORKERS") or 1) <= 1
+    """SQLite, one Sanic worker, and no shared lock store (``REDIS_HOST``: several Rasa servers)."""
+    one_worker = int(os.environ.get("SANIC_WORKERS") or 1) <= 1
+    return dialect == "sqlite" and one_worker and not os.environ.get("REDIS_HOST")
 
 
 class SQLiteTrackerStore(SQLTrackerStore):

@@ -55,9 +55,11 @@ class Result:
     turns: int
     latencies: List[float] = field(default_factory=list)
     errors: int = 0
+    problems: Dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
     ready_seconds: float = 0.0
     peak_rss_mb: Dict[str, float] = field(default_factory=dict)
+    cpu_seconds: float = 0.0
     train_seconds: Optional[float] = None
 
     @property
@@ -67,6 +69,11 @@ class Result:
     @property
     def throughput(self) -> float:
         return len(self.latencies) / self.seconds if self.seconds else 0.0
+
+    @property
+    def cpu_ms_per_message(self) -> float:
+        """Server CPU time (all its processes) per answered message: robust to the machine's other load."""
+        return 1000 * self.cpu_seconds / len(self.latencies) if self.latencies else float("nan")
 
     def percentile(self, p: float) -> float:
         """Latency percentile in milliseconds (nearest rank)."""
@@ -79,12 +86,12 @@ class Result:
         data = {k: v for k, v in asdict(self).items() if k != "latencies"}
         data.update(messages=self.messages, throughput=round(self.throughput, 2),
                     p50_ms=round(self.percentile(50), 1), p95_ms=round(self.percentile(95), 1),
-                    p99_ms=round(self.percentile(99), 1))
+                    p99_ms=round(self.percentile(99), 1), cpu_ms_per_message=round(self.cpu_ms_per_message, 1))
         return data
 
 
-class PeakRss(threading.Thread):
-    """Samples the resident memory of named processes (with their children) until stopped."""
+class Watch(threading.Thread):
+    """Samples the resident memory of named processes (with their children) until stopped; reads CPU time."""
 
     def __init__(self, interval: float = 0.1) -> None:
         super().__init__(daemon=True)
@@ -94,12 +101,30 @@ class PeakRss(threading.Thread):
         self._done = threading.Event()
 
     @staticmethod
-    def _rss(pid: int) -> int:
+    def _family(pid: int) -> List[psutil.Process]:
         try:
             process = psutil.Process(pid)
-            return sum(p.memory_info().rss for p in [process, *process.children(recursive=True)])
+            return [process, *process.children(recursive=True)]
+        except psutil.Error:
+            return []
+
+    def _rss(self, pid: int) -> int:
+        try:
+            return sum(p.memory_info().rss for p in self._family(pid))
         except psutil.Error:
             return 0
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU time used so far by all watched processes."""
+        total = 0.0
+        for pid in self.pids.values():
+            for process in self._family(pid):
+                try:
+                    times = process.cpu_times()
+                except psutil.Error:
+                    continue
+                total += times.user + times.system
+        return total
 
     def run(self) -> None:
         while not self._done.wait(self.interval):
@@ -114,10 +139,15 @@ class PeakRss(threading.Thread):
 
 # --------------------------------------------------------------------------- load
 
-def _reply_ok(status: int, body: object) -> bool:
-    if status != 200 or not isinstance(body, list) or not body:
-        return False
-    return not any(FALLBACK_MARKER in (m.get("text") or "") for m in body)
+def _problem(status: int, body: object) -> Optional[str]:
+    """Why a reply does not count as an answer, or None when it does."""
+    if status != 200:
+        return f"HTTP {status}"
+    if not isinstance(body, list) or not body:
+        return "empty reply"
+    if any(FALLBACK_MARKER in (m.get("text") or "") for m in body):
+        return "fallback reply"
+    return None
 
 
 async def _user(session: aiohttp.ClientSession, url: str, sender: str, script: Sequence[str],
@@ -126,13 +156,14 @@ async def _user(session: aiohttp.ClientSession, url: str, sender: str, script: S
         started = time.perf_counter()
         try:
             async with session.post(url, json={"sender": sender, "message": text}) as response:
-                ok = _reply_ok(response.status, await response.json(content_type=None))
-        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError):
-            ok = False
-        if ok:
+                problem = _problem(response.status, await response.json(content_type=None))
+        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as error:
+            problem = type(error).__name__
+        if problem is None:
             result.latencies.append(time.perf_counter() - started)
         else:
             result.errors += 1
+            result.problems[problem] = result.problems.get(problem, 0) + 1
 
 
 async def _drive(url: str, scripts: Sequence[Sequence[str]], result: Result, tag: str) -> None:
@@ -207,7 +238,7 @@ class Server:
     name: str
     scripts: Sequence[Sequence[str]]
     stack: Stack
-    monitor: PeakRss = field(default_factory=PeakRss)
+    monitor: Watch = field(default_factory=Watch)
 
     def start(self) -> float:
         """Start the servers; seconds until they answer."""
@@ -265,7 +296,9 @@ def measure(servers: List[Server], users: int, turns: int, rounds: int) -> List[
         for n in range(rounds):
             for server, result in zip(servers, results):
                 print(f"==> round {n + 1}/{rounds}: {server.name}, {users} users x {turns} turns", flush=True)
+                cpu = server.monitor.cpu_seconds()
                 run_round(server.stack.rest_url, server.scripts, result)
+                result.cpu_seconds += server.monitor.cpu_seconds() - cpu
     finally:
         for server, result in zip(servers, results):
             result.peak_rss_mb = server.stop()
@@ -288,9 +321,14 @@ def report(ours: Result, stock: Optional[Result]) -> str:
              _row("users x turns", f"{ours.users} x {ours.turns}", f"{s.users} x {s.turns}"),
              _row("messages answered", str(len(ours.latencies)), str(len(s.latencies))),
              _row("errors", str(ours.errors), str(s.errors), "", "0")]
+    for problem, count in {**s.problems, **ours.problems}.items():
+        lines.append(_row(f"  {problem}", str(ours.problems.get(problem, 0)), str(s.problems.get(problem, 0))))
     tput = ours.throughput / s.throughput if s.throughput else float("nan")
     p95 = ours.percentile(95) / s.percentile(95) if s.latencies else float("nan")
     lines.append(_row("throughput (msg/s)", f"{ours.throughput:.1f}", f"{s.throughput:.1f}", f"{tput:.2f}x", ">= 2x"))
+    cpu = f"{ours.cpu_ms_per_message / s.cpu_ms_per_message:.2f}x" if s.latencies else ""
+    lines.append(_row("server CPU per msg (ms)", f"{ours.cpu_ms_per_message:.1f}",
+                      f"{s.cpu_ms_per_message:.1f}", cpu, "(all its processes)"))
     for p in (50, 95, 99):
         ratio = f"{ours.percentile(p) / s.percentile(p):.2f}x" if s.latencies else ""
         lines.append(_row(f"p{p} latency (ms)", f"{ours.percentile(p):.0f}", f"{s.percentile(p):.0f}", ratio,

@@ -75,8 +75,9 @@ async def test_a_restarted_store_and_an_evicted_conversation_lose_nothing(tmp_pa
         assert (await reader.retrieve("b")).get_slot("skin_type") == ["oily"]
 
 
-async def test_with_several_workers_each_sees_the_others_writes(tmp_path, domain, monkeypatch):
-    monkeypatch.setenv("SANIC_WORKERS", "2")
+@pytest.mark.parametrize("setting", [("SANIC_WORKERS", "2"), ("REDIS_HOST", "127.0.0.1")])
+async def test_with_several_servers_each_sees_the_others_writes(tmp_path, domain, monkeypatch, setting):
+    monkeypatch.setenv(*setting)
     db = str(tmp_path / "t.db")
     first, second = SQLiteTrackerStore(domain=domain, db=db), SQLiteTrackerStore(domain=domain, db=db)
     await _say(first, "u1", _turn("one", "dry"))

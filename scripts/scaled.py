@@ -334,8 +334,9 @@ class Scaled:
         if web is not None:
             wait_for("the demo page", lambda: http_ok(f"http://127.0.0.1:{self.web_port}/"), web, timeout)
 
-    def children(self) -> Dict[str, subprocess.Popen]:
-        """Every child started, by a name for messages."""
+    @property
+    def processes(self) -> Dict[str, subprocess.Popen]:
+        """Every child started, by name (replicas as ``rasa :<port>``), like ``Stack.processes``."""
         found = {s.name: s.process for s in (self.postgres, self.redis, self.nginx) if s.process}
         found.update(self.front.processes)
         for replica in self.rasa:

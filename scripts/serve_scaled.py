@@ -40,7 +40,7 @@ def watch(scaled: Scaled) -> None:
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
     while not stopping:
-        for name, process in scaled.children().items():
+        for name, process in scaled.processes.items():
             if process.poll() is not None:
                 print(f"error: {name} stopped (exit code {process.returncode}); stopping the rest", file=sys.stderr)
                 return

@@ -6,8 +6,9 @@ setting ``REDIS_HOST`` switches the lock store to Redis (Rasa's ``RedisLockStore
 processes by addons/redis_lock.py) — both are needed as soon as more than one Rasa server serves the same
 conversations (docs/deployment.md).
 
-Passwords are never written into the generated endpoints file: it refers to them as ``${VARIABLE}``,
-which Rasa expands from its own environment when it reads the file.
+Passwords are never written into the generated endpoints file: it refers to them as ``${VARIABLE}``
+(unquoted: Rasa's YAML loader expands only plain scalars), which Rasa expands from its own environment
+when it reads the file.
 """
 from __future__ import annotations
 
@@ -52,7 +53,7 @@ def tracker_store(env: Mapping[str, str], sqlite_file: Path) -> str:
              f"  db: {_quoted(_setting(env, 'TRACKER_DB_NAME', POSTGRES_DEFAULTS))}",
              f"  username: {_quoted(_setting(env, 'TRACKER_DB_USER', POSTGRES_DEFAULTS))}"]
     if env.get(TRACKER_DB_PASSWORD):
-        lines.append(f'  password: "${{{TRACKER_DB_PASSWORD}}}"')
+        lines.append(f"  password: ${{{TRACKER_DB_PASSWORD}}}")  # unquoted: Rasa expands only plain scalars
     return "\n".join(lines) + "\n"
 
 
@@ -64,7 +65,7 @@ def lock_store(env: Mapping[str, str]) -> str:
              f"  port: {int(_setting(env, 'REDIS_PORT', REDIS_DEFAULTS))}",
              f"  db: {int(_setting(env, 'REDIS_DB', REDIS_DEFAULTS))}"]
     if env.get(REDIS_PASSWORD):
-        lines.append(f'  password: "${{{REDIS_PASSWORD}}}"')
+        lines.append(f"  password: ${{{REDIS_PASSWORD}}}")  # unquoted: Rasa expands only plain scalars
     return "\n".join(lines) + "\n"
 
 

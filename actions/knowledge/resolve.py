@@ -40,7 +40,11 @@ INTENT_TOPICS: Dict[str, str] = {
 }
 #: Topics about the serum or the routine as a whole, which a named ingredient narrows down
 #: ("kojic acid for my dark spots, does it fit?", "can I add a few drops of lavender oil to it?").
-BROAD_TOPICS = frozenset({"routine", "adjustments", "benefits", "summary", "profile", "amount", "frequency", "step"})
+BROAD_TOPICS = frozenset({"adjustments", "benefits", "profile", "amount", "frequency", "step"})
+#: Whole-routine answers: a named ingredient is answered after them ("I use vitamin C in the AM, my routine?").
+ROUTINE_TOPICS = frozenset({"routine", "summary"})
+#: Serum-only topics that a named product (not the serum) turns into a question about that product.
+SERUM_TOPICS = frozenset({"amount", "frequency"})
 #: A second topic cued in the same message is left out when the first answer already covers it.
 COVERS: Dict[str, frozenset] = {
     "routine": frozenset({"amount", "absorption", "layering", "sunscreen", "product", "summary"}),
@@ -248,6 +252,8 @@ def resolve(turn: Turn, state: State, cues: Mapping[str, Sequence[str]] = {}) ->
                 safety += [c for c in state.conditions if c in CAUTIONS and c not in safety]
     if topic in BROAD_TOPICS and ingredients:
         topic = "ingredient"
+    elif topic in SERUM_TOPICS and product not in (None, "serum"):
+        topic = "product"  # "do I need a moisturiser after this or is the serum enough?"
     if topic in ("adjustments", "profile") and time:
         topic = "routine"  # "oily skin, what do I do in the morning?"
     if product == "sunscreen" and time == "pm" and topic not in ("ingredient", None):
@@ -270,7 +276,7 @@ def resolve(turn: Turn, state: State, cues: Mapping[str, Sequence[str]] = {}) ->
         topic = None  # a reaction interrupts everything else
 
     also = None
-    if topic == "product" and ingredients:
+    if topic in ROUTINE_TOPICS | {"product"} and ingredients:
         also = "ingredient"
     elif topic == "layering" and ingredients:
         if len(turn.entities.get("product") or ()) >= 2:

@@ -76,3 +76,8 @@ def test_denied_profile_facts_are_dropped(find, text, expected):
 def test_a_correction_keeps_the_later_fact(find):
     assert find("my skin is oily... sorry no, i meant dry") == {("skin_type", "dry")}
     assert find("I have oily skin and dry patches") == {("skin_type", "oily"), ("skin_type", "dry")}
+
+
+def test_its_dry_is_skin_unless_it_is_about_the_serum_drying(find):
+    assert find("actually no, it's dry, sorry") == {("skin_type", "dry")}
+    assert find("how do I know when it's dry?") == set()

@@ -182,3 +182,14 @@ def test_a_back_reference_after_an_ingredient_keeps_the_ingredient():
 def test_a_time_follow_up_after_a_timeless_answer_gets_that_routine():
     q = resolve(turn("followup", "and in the morning?", time_of_day="am"), State(last_topic="avoid"))
     assert (q.topic, q.context.time) == ("routine", "am")
+
+
+def test_a_named_product_turns_a_serum_amount_question_into_a_product_question():
+    q = resolve(turn("ask_amount", "do I need a moisturizer after this or is the serum enough?",
+                     product=["moisturizer", "serum"]), State())
+    assert (q.topic, q.context.product) == ("product", "moisturizer")
+
+
+def test_a_routine_request_that_mentions_an_ingredient_gets_both():
+    q = resolve(turn("ask_routine", "I use vitamin C in the AM. what's my routine?", ingredient="vitamin_c"), State())
+    assert (q.topic, q.also) == ("routine", "ingredient")

@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Dict, Iterable, List, Mapping, Optional, Sequence
 
-from .query import Context, Profile, unique
+from .query import TOPICS, Context, Profile, unique
 
 INTENT_TOPICS: Dict[str, str] = {
     "ask_routine": "routine",
@@ -222,12 +222,14 @@ def _topic(turn: Turn, state: State, cued: List[str], safety: List[str]) -> Opti
 def resolve(turn: Turn, state: State, cues: Mapping[str, Sequence[str]] = {}) -> Question:
     """Decide what to answer for this turn."""
     safety = safety_kinds(turn)
-    cued = cued_topics(turn.text, cues)
+    cued_all = cued_topics(turn.text, cues)
+    cued = [t for t in cued_all if t in TOPICS]
     ingredients = tuple(turn.entities.get("ingredient") or ())
     product, time = turn.product, turn.time
     facts = turn.has(*PROFILE_ENTITIES)
     area = None
-    if "other" in (turn.entities.get("body_area") or ()):
+    applying = "application" in cued_all or turn.intent in ("ask_uncovered", "ask_step")
+    if "other" in (turn.entities.get("body_area") or ()) and applying:
         area = next(iter(turn.texts.get("body_area") or ()), None) or "area you mentioned"
     resumed = False
 

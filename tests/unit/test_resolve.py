@@ -97,7 +97,7 @@ def test_profile_message_without_recognised_facts_does_not_invent_a_profile():
 
 def test_body_areas_beyond_face_and_neck_are_not_covered():
     t = Turn("medical_question", "can I put it on my scalp?", {"body_area": ["other"]}, {"body_area": ["scalp"]})
-    q = resolve(t, State())
+    q = resolve(t, State(), {"application": ["put it on"]})
     assert (q.topic, q.context.area) == ("not_covered", "scalp")
 
 
@@ -193,3 +193,12 @@ def test_a_named_product_turns_a_serum_amount_question_into_a_product_question()
 def test_a_routine_request_that_mentions_an_ingredient_gets_both():
     q = resolve(turn("ask_routine", "I use vitamin C in the AM. what's my routine?", ingredient="vitamin_c"), State())
     assert (q.topic, q.also) == ("routine", "ingredient")
+
+
+def test_a_body_part_named_in_passing_is_not_an_application_question():
+    cues = {"application": ["put it on"]}
+    t = Turn("inform_profile", "a bit of melasma on my upper lip", {"concern": ["melasma"], "body_area": ["other"]},
+             {"body_area": ["lip"]})
+    assert resolve(t, State(), cues).topic != "not_covered"
+    t = Turn("ask_benefits", "can I put it on my lips?", {"body_area": ["other"]}, {"body_area": ["lips"]})
+    assert resolve(t, State(), cues).topic == "not_covered"

@@ -59,7 +59,7 @@ class Result:
     seconds: float = 0.0
     ready_seconds: float = 0.0
     peak_rss_mb: Dict[str, float] = field(default_factory=dict)
-    cpu_seconds: float = 0.0
+    cpu_seconds: Dict[str, float] = field(default_factory=dict)
     train_seconds: Optional[float] = None
 
     @property
@@ -73,7 +73,12 @@ class Result:
     @property
     def cpu_ms_per_message(self) -> float:
         """Server CPU time (all its processes) per answered message: robust to the machine's other load."""
-        return 1000 * self.cpu_seconds / len(self.latencies) if self.latencies else float("nan")
+        return self.cpu_ms_per_message_of(*self.cpu_seconds)
+
+    def cpu_ms_per_message_of(self, *names: str) -> float:
+        """CPU time of the named server processes per answered message."""
+        used = sum(self.cpu_seconds.get(name, 0.0) for name in names)
+        return 1000 * used / len(self.latencies) if self.latencies else float("nan")
 
     def percentile(self, p: float) -> float:
         """Latency percentile in milliseconds (nearest rank)."""
@@ -114,17 +119,18 @@ class Watch(threading.Thread):
         except psutil.Error:
             return 0
 
-    def cpu_seconds(self) -> float:
-        """User + system CPU time used so far by all watched processes."""
-        total = 0.0
-        for pid in self.pids.values():
+    def cpu_seconds(self) -> Dict[str, float]:
+        """User + system CPU time used so far by each watched process (with its children)."""
+        used = {}
+        for name, pid in self.pids.items():
+            used[name] = 0.0
             for process in self._family(pid):
                 try:
                     times = process.cpu_times()
                 except psutil.Error:
                     continue
-                total += times.user + times.system
-        return total
+                used[name] += times.user + times.system
+        return used
 
     def run(self) -> None:
         while not self._done.wait(self.interval):
@@ -296,9 +302,10 @@ def measure(servers: List[Server], users: int, turns: int, rounds: int) -> List[
         for n in range(rounds):
             for server, result in zip(servers, results):
                 print(f"==> round {n + 1}/{rounds}: {server.name}, {users} users x {turns} turns", flush=True)
-                cpu = server.monitor.cpu_seconds()
+                before = server.monitor.cpu_seconds()
                 run_round(server.stack.rest_url, server.scripts, result)
-                result.cpu_seconds += server.monitor.cpu_seconds() - cpu
+                for name, seconds in server.monitor.cpu_seconds().items():
+                    result.cpu_seconds[name] = result.cpu_seconds.get(name, 0.0) + seconds - before.get(name, 0.0)
     finally:
         for server, result in zip(servers, results):
             result.peak_rss_mb = server.stop()
@@ -328,7 +335,9 @@ def report(ours: Result, stock: Optional[Result]) -> str:
     lines.append(_row("throughput (msg/s)", f"{ours.throughput:.1f}", f"{s.throughput:.1f}", f"{tput:.2f}x", ">= 2x"))
     cpu = f"{ours.cpu_ms_per_message / s.cpu_ms_per_message:.2f}x" if s.latencies else ""
     lines.append(_row("server CPU per msg (ms)", f"{ours.cpu_ms_per_message:.1f}",
-                      f"{s.cpu_ms_per_message:.1f}", cpu, "(all its processes)"))
+                      f"{s.cpu_ms_per_message:.1f}", cpu, "all its processes"))
+    lines.append(_row("  of which Rasa", f"{ours.cpu_ms_per_message_of('rasa'):.1f}",
+                      f"{s.cpu_ms_per_message_of('rasa'):.1f}"))
     for p in (50, 95, 99):
         ratio = f"{ours.percentile(p) / s.percentile(p):.2f}x" if s.latencies else ""
         lines.append(_row(f"p{p} latency (ms)", f"{ours.percentile(p):.0f}", f"{s.percentile(p):.0f}", ratio,

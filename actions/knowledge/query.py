@@ -150,6 +150,20 @@ def _uncovered_notes(kb: KnowledgeBase, profile: Profile, w: _Writer) -> None:
         w.add(tone.note, tone.source)
 
 
+def _uncovered_guidance(kb: KnowledgeBase, p: Profile, w: _Writer) -> None:
+    """For skin the protocol has no section for: say so, then its general principles and the related
+    types' cleansing and moisturiser advice for the areas that behave like them."""
+    _uncovered_notes(kb, p, w)
+    uncovered = [t for t in _types(kb, p) if not t.covered]
+    if not uncovered or _covered_types(kb, p):
+        return
+    for principle in kb.principles:
+        w.add(principle.text, principle.source, prefix=f"• **{principle.title}:** ")
+    for related in dict.fromkeys(r for t in uncovered for r in t.related):
+        t = skin_type(kb, related)
+        w.add(f"{t.cleansing} {t.moisturizer}", t.source, prefix=f"• _Where your skin is {t.label}:_ ")
+
+
 def _for(t: SkinType) -> str:
     return f"_For {t.label} skin:_ "
 
@@ -214,7 +228,8 @@ def adjustments(kb: KnowledgeBase, ctx: Context) -> Answer:
     """Everything the protocol changes for this profile."""
     p, w = ctx.profile, _Writer()
     if not p.is_empty and not _covered_types(kb, p) and not p.pigment_prone:
-        return routine(kb, ctx)  # nothing to adjust: the standard routine, with the note saying so
+        _uncovered_guidance(kb, p, w)  # no section of its own: the general principles, said so
+        return w.answer("adjustments", [("Show my routine", "/ask_routine"), NEXT_BUTTONS[0]])
     if p.is_empty:
         w.add("The protocol adapts to skin type (oily/acne-prone, dry/dehydrated, sensitive/rosacea-prone) "
               "and to darker skin tones prone to hyperpigmentation. Which fits you?")
@@ -245,7 +260,7 @@ def profile_ack(kb: KnowledgeBase, ctx: Context) -> Answer:
         w.add(f"{darker.serum} {darker.layering_pm}", darker.source, prefix="• _For hyperpigmentation:_ ")
         w.add(_brightening_list(kb), "tone_darker", prefix="   ")
         w.add(darker.sunscreen_type, darker.source, prefix="   ")
-    _uncovered_notes(kb, p, w)
+    _uncovered_guidance(kb, p, w)
     return w.answer("profile", [("Show my routine", "/ask_routine"), *NEXT_BUTTONS])
 
 

@@ -180,3 +180,11 @@ def test_without_a_profile_an_ingredient_answer_says_what_it_does_for_each_skin(
     text = ask(kb, "ingredient", ingredients=("niacinamide",)).text
     assert "oil regulation" in text and "uneven skin tone" in text
     assert "uneven skin tone" not in ask(kb, "ingredient", DRY, ingredients=("niacinamide",)).text
+
+
+def test_combination_skin_gets_general_principles_and_the_oily_and_dry_parts(kb):
+    text = ask(kb, "adjustments", Profile(skin_types=("combination",))).text
+    assert "no dedicated section" in text and "Consistency" in text
+    assert "Where your skin is oily" in text and "Where your skin is dry" in text
+    normal = ask(kb, "adjustments", Profile(skin_types=("normal",))).text
+    assert "no dedicated section" in normal and "Where your skin" not in normal and "Hydration" in normal

@@ -230,6 +230,7 @@ def build_stock(directory: Path, env: Dict[str, str]) -> Optional[float]:
 def train_assistant(out: Path, env: Dict[str, str]) -> float:
     """Full training of this assistant from an empty cache, into ``out`` (models/ is left alone)."""
     print("==> training this assistant from scratch (--train) …", flush=True)
+    out.mkdir(parents=True, exist_ok=True)
     env = {**env, "RASA_CACHE_DIRECTORY": str(out / "cache")}
     return _timed([str(BIN / "rasa"), "train", "--out", str(out), "--fixed-model-name", "bench"],
                   ROOT, env, out / "train.log")

@@ -1,7 +1,7 @@
 """Conversation cases in the acceptance suite's format (any_of / must_not per turn), over REST.
 
-`sample-conversations.yml` is the brief's sample set; `conversations.yml` is ours, written without
-looking at the training data. Each case is a fresh conversation.
+`sample-conversations.yml` is the brief's sample set; `conversations*.yml` are ours, each written by
+someone who had not seen the training data or the code. Each case is a fresh conversation.
 """
 import re
 from pathlib import Path
@@ -13,7 +13,7 @@ from tests.conftest import Conversation
 
 pytestmark = pytest.mark.e2e
 HERE = Path(__file__).parent
-CASES = [(f.stem, case) for f in sorted(HERE.glob("*conversations.yml"))
+CASES = [(f.stem, case) for f in sorted(HERE.glob("*conversations*.yml"))
          for case in yaml.safe_load(f.read_text())["cases"]]
 
 

@@ -61,6 +61,8 @@ COVERS: Dict[str, frozenset] = {
 CONTINUE_INTENTS = frozenset({"followup", "affirm", "ask_layering", "ask_routine", "ask_step", "thank"})
 #: Topics whose answer changes between morning and evening.
 TIMED_TOPICS = frozenset({"routine", "summary", "layering", "sunscreen", "product", "ingredient", "step", "absorption"})
+#: Topics a bare "how often?" / "how much?" refers back to (rather than the serum itself).
+ASPECT_TOPICS = frozenset({"exfoliation", "ingredient", "product", "sunscreen"})
 #: Remembered conditions that come back when the user asks to add something unnamed ("can I use it with it?").
 CAUTIONS = ("pregnancy", "prescription", "minor")
 #: Below this intent confidence a question cue decides the topic instead.
@@ -238,6 +240,11 @@ def resolve(turn: Turn, state: State, cues: Mapping[str, Sequence[str]] = {}) ->
     else:
         topic = _topic(turn, state, cued, safety)
     refers_back = bool(_BACK_REFERENCE.search(turn.text))
+    if (topic in ("frequency", "amount") and not turn.entities and len(turn.text.split()) <= 3
+            and state.last_topic in ASPECT_TOPICS):
+        topic = state.last_topic  # "how often?" right after exfoliation is about exfoliating
+        ingredients = tuple(state.ingredients) if topic == "ingredient" else ingredients
+        product = state.product if topic == "product" else product
     if topic in ("ingredient", "layering", "frequency", "not_covered") and not ingredients and not area:
         # "should it go before or after the serum?", "same night?" after an ingredient question
         if topic == "ingredient" or (state.last_topic == "ingredient" and refers_back):

@@ -202,3 +202,8 @@ def test_a_body_part_named_in_passing_is_not_an_application_question():
     assert resolve(t, State(), cues).topic != "not_covered"
     t = Turn("ask_benefits", "can I put it on my lips?", {"body_area": ["other"]}, {"body_area": ["lips"]})
     assert resolve(t, State(), cues).topic == "not_covered"
+
+
+def test_a_bare_how_often_refers_to_the_last_aspect_not_the_serum():
+    assert resolve(turn("ask_frequency", "how often?"), State(last_topic="exfoliation")).topic == "exfoliation"
+    assert resolve(turn("ask_frequency", "how often?"), State(last_topic="routine")).topic == "frequency"

@@ -17,10 +17,8 @@ DEFAULT_HANDOFF = "write to our skincare team at care@example.com (Mon–Fri, 9:
 
 
 #: What small talk says when the message carries nothing to answer.
-SMALL_TALK = {"greet": "utter_greet", "affirm": "utter_affirm", "deny": "utter_deny", "thank": "utter_thank",
-              "goodbye": "utter_goodbye", "out_of_scope": "utter_out_of_scope", "help": "utter_capabilities"}
-#: Small talk that answers only a safety concern it carries ("thanks — oh, my face is burning").
-CLOSING = frozenset({"thank", "goodbye"})
+SMALL_TALK = {"greet": "utter_greet", "affirm": "utter_affirm", "deny": "utter_deny",
+              "out_of_scope": "utter_out_of_scope", "help": "utter_capabilities"}
 
 
 class ActionHelp(Action):
@@ -35,7 +33,7 @@ class ActionHelp(Action):
         if intent != "affirm":  # "yes" can mean "go on" in a walkthrough; other guesses let the entities speak
             turn.intent = None
         question = question_from(tracker, turn)
-        if question.safety or (question.topic and intent not in CLOSING):
+        if question.safety or question.topic:
             return respond(dispatcher, tracker, question)
         dispatcher.utter_message(response=SMALL_TALK.get(intent, "utter_help"))
         return []

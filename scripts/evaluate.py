@@ -39,8 +39,10 @@ def table(report: Dict, title: str) -> List[str]:
 
 
 def summary(report: Dict) -> str:
-    macro = report.get("macro avg", {})
-    return f"macro-F1 {macro.get('f1-score', 0):.3f}, accuracy {report.get('accuracy', report.get('micro avg', {}).get('f1-score', 0)):.3f}"
+    macro = report.get("macro avg", {}).get("f1-score", 0)
+    if "accuracy" in report:
+        return f"macro-F1 {macro:.3f}, accuracy {report['accuracy']:.3f}"
+    return f"macro-F1 {macro:.3f}, micro-F1 {report.get('micro avg', {}).get('f1-score', 0):.3f}"
 
 
 def main() -> int:

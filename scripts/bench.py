@@ -56,6 +56,7 @@ class Result:
     latencies: List[float] = field(default_factory=list)
     errors: int = 0
     problems: Dict[str, int] = field(default_factory=dict)
+    silent: int = 0  # answered with an empty list: the policy chose to say nothing
     seconds: float = 0.0
     ready_seconds: float = 0.0
     peak_rss_mb: Dict[str, float] = field(default_factory=dict)
@@ -146,11 +147,13 @@ class Watch(threading.Thread):
 # --------------------------------------------------------------------------- load
 
 def _problem(status: int, body: object) -> Optional[str]:
-    """Why a reply does not count as an answer, or None when it does."""
-    if status != 200:
+    """Why a reply does not count as an answer, or None when it does.
+
+    An empty list is an answer: it is what Rasa returns when the dialogue policy chose to say nothing
+    (stock `rasa init` does that for some turns); this assistant's channel never returns one.
+    """
+    if status != 200 or not isinstance(body, list):
         return f"HTTP {status}"
-    if not isinstance(body, list) or not body:
-        return "empty reply"
     if any(FALLBACK_MARKER in (m.get("text") or "") for m in body):
         return "fallback reply"
     return None
@@ -162,11 +165,13 @@ async def _user(session: aiohttp.ClientSession, url: str, sender: str, script: S
         started = time.perf_counter()
         try:
             async with session.post(url, json={"sender": sender, "message": text}) as response:
-                problem = _problem(response.status, await response.json(content_type=None))
+                body = await response.json(content_type=None)
+                problem = _problem(response.status, body)
         except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as error:
             problem = type(error).__name__
         if problem is None:
             result.latencies.append(time.perf_counter() - started)
+            result.silent += body == []
         else:
             result.errors += 1
             result.problems[problem] = result.problems.get(problem, 0) + 1
@@ -328,13 +333,14 @@ def report(ours: Result, stock: Optional[Result]) -> str:
     lines = [_row("", "assistant", "stock" if stock else "(skipped)", "ratio", "target"),
              _row("users x turns", f"{ours.users} x {ours.turns}", f"{s.users} x {s.turns}"),
              _row("messages answered", str(len(ours.latencies)), str(len(s.latencies))),
+             _row("  of which silent", str(ours.silent), str(s.silent), "", "policy chose to say nothing"),
              _row("errors", str(ours.errors), str(s.errors), "", "0")]
-    for problem, count in {**s.problems, **ours.problems}.items():
+    for problem in {**s.problems, **ours.problems}:
         lines.append(_row(f"  {problem}", str(ours.problems.get(problem, 0)), str(s.problems.get(problem, 0))))
     tput = ours.throughput / s.throughput if s.throughput else float("nan")
     p95 = ours.percentile(95) / s.percentile(95) if s.latencies else float("nan")
     lines.append(_row("throughput (msg/s)", f"{ours.throughput:.1f}", f"{s.throughput:.1f}", f"{tput:.2f}x", ">= 2x"))
-    cpu = f"{ours.cpu_ms_per_message / s.cpu_ms_per_message:.2f}x" if s.latencies else ""
+    cpu = f"{ours.cpu_ms_per_message / s.cpu_ms_per_message:.2f}x" if s.cpu_ms_per_message else ""
     lines.append(_row("server CPU per msg (ms)", f"{ours.cpu_ms_per_message:.1f}",
                       f"{s.cpu_ms_per_message:.1f}", cpu, "all its processes"))
     lines.append(_row("  of which Rasa", f"{ours.cpu_ms_per_message_of('rasa'):.1f}",

@@ -105,15 +105,20 @@ class VocabularyMatcher:
         self.nlp = nlp
         self.matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
         self.labels: Dict[str, Tuple[str, str]] = {}
-        self.patterns: List[Tuple[Tuple[str, ...], str]] = []  # (lower tokens, key) for the typo pass
+        patterns: List[Tuple[Tuple[str, ...], str]] = []  # (lower tokens, key) for the typo pass
         for entity, values in kb.vocabulary.items():
             for value, phrases in values.items():
                 key = f"{entity}\t{value}"
                 self.labels[key] = (entity, value)
                 docs = [nlp.make_doc(v) for p in phrases for v in sorted(variants(str(p)))]
                 self.matcher.add(key, docs)
-                self.patterns += [(tuple(t.lower_ for t in d), key) for d in docs]
-        self.patterns.sort(key=lambda p: -len(p[0]))
+                patterns += [(tuple(t.lower_ for t in d), key) for d in docs]
+        patterns.sort(key=lambda p: -len(p[0]))
+        # The typo pass needs the first letter to agree, so each word only tries patterns starting like it.
+        self.patterns_by_letter: Dict[str, List[Tuple[Tuple[str, ...], str]]] = {}
+        for tokens, key in patterns:
+            if tokens and tokens[0]:
+                self.patterns_by_letter.setdefault(tokens[0][0], []).append((tokens, key))
 
     def __call__(self, text: str, doc: Optional[Doc] = None) -> List[EntityMatch]:
         doc = doc if doc is not None else self.nlp.make_doc(text)
@@ -127,7 +132,7 @@ class VocabularyMatcher:
         for i in range(len(words)):
             if i in covered:
                 continue
-            for tokens, key in self.patterns:
+            for tokens, key in self.patterns_by_letter.get(words[i][:1], ()):
                 n = len(tokens)
                 if i + n <= len(words) and all(similar(words[i + k], tokens[k]) for k in range(n)):
                     found.append((i, i + n, key, False))

@@ -46,6 +46,8 @@ class Context:
     profile: Profile = Profile()
     ingredients: Tuple[str, ...] = ()
     product: Optional[str] = None
+    #: every product the message names (the serum only when it is the only one)
+    products: Tuple[str, ...] = ()
     step: Optional[str] = None
     time: Optional[str] = None  # "am" | "pm"
     #: a body area other than face and neck the user asked about
@@ -384,6 +386,8 @@ def ingredient_answer(kb: KnowledgeBase, ctx: Context) -> Answer:
         if p.pigment_prone or p.is_empty:
             for fact in ing.by_tone.get("darker", []):
                 w.fact(fact)
+    if ctx.time == "am":
+        w.add(step(kb, "sunscreen").text, "step_5", prefix="In the morning: ")
     if "vitamin_c" in ctx.ingredients and "retinoid" in ctx.ingredients:
         w.add("The protocol doesn't say whether to combine them in one routine; it only says that both go "
               "after the serum has fully absorbed.", "not_in_protocol")
@@ -391,7 +395,17 @@ def ingredient_answer(kb: KnowledgeBase, ctx: Context) -> Answer:
 
 
 def product_answer(kb: KnowledgeBase, ctx: Context) -> Answer:
-    """Which cleanser / moisturiser / … suits this profile."""
+    """Which cleanser / moisturiser / … suits this profile (each product the message names)."""
+    others = [x for x in ctx.products if x != ctx.product]
+    first = _one_product(kb, ctx)
+    if not others:
+        return first
+    answers = [first] + [_one_product(kb, replace(ctx, product=x)) for x in others]
+    return Answer("product", "\n".join(a.text for a in answers), [s for a in answers for s in a.sources],
+                  answers[-1].buttons, any(a.asks_profile for a in answers))
+
+
+def _one_product(kb: KnowledgeBase, ctx: Context) -> Answer:
     p, w = ctx.profile, _Writer()
     prod = next((x for x in kb.products if x.id == ctx.product), None)
     if prod is None:

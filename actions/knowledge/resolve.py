@@ -63,6 +63,11 @@ CONTINUE_INTENTS = frozenset({"followup", "affirm", "ask_layering", "ask_routine
 TIMED_TOPICS = frozenset({"routine", "summary", "layering", "sunscreen", "product", "ingredient", "step", "absorption"})
 #: Topics a bare "how often?" / "how much?" refers back to (rather than the serum itself).
 ASPECT_TOPICS = frozenset({"exfoliation", "ingredient", "product", "sunscreen"})
+#: Intents that carry little meaning of their own: a short message with one of them leans on the last answer.
+LOW_INFO_INTENTS = frozenset({None, "nlu_fallback", "help", "out_of_scope", "affirm", "followup", "walkthrough_where",
+                              "walkthrough_next", "walkthrough_repeat"})
+_WHERE = re.compile(r"\bwhere\b", re.I)
+_THEN = re.compile(r"^\W*(and\s+|ok\s+|so\s+)?(then|next|after\s+that|afterwards|what\s+next)\b", re.I)
 #: Remembered conditions that come back when the user asks to add something unnamed ("can I use it with it?").
 CAUTIONS = ("pregnancy", "prescription", "minor")
 #: Below this intent confidence a question cue decides the topic instead.
@@ -193,8 +198,23 @@ def _continues_walkthrough(turn: Turn, state: State) -> bool:
             and len(turn.text.split()) <= 6)
 
 
+def _ellipsis(turn: Turn, state: State) -> Optional[str]:
+    """The topic of a short elliptical follow-up ("and where?", "how long then?", "then what?")."""
+    if (turn.entities or len(turn.text.split()) > 4 or turn.intent not in LOW_INFO_INTENTS
+            or not state.last_topic or state.walkthrough_step is not None):
+        return None
+    if _WHERE.search(turn.text) and state.last_topic in ("amount", "step", "absorption", "routine"):
+        return "step"  # where it goes: face and neck
+    if _THEN.search(turn.text) and state.last_topic not in ("walkthrough", "routine"):
+        return "routine"  # what comes after
+    return state.last_topic
+
+
 def _topic(turn: Turn, state: State, cued: List[str], safety: List[str]) -> Optional[str]:
     """The main topic: the intent's, unless context, entities or cues say better."""
+    elliptical = _ellipsis(turn, state)
+    if elliptical and not safety:
+        return elliptical
     topic = INTENT_TOPICS.get(turn.intent or "")
     product, time = turn.product, turn.time
     if turn.intent == "followup" or (topic is None and not safety):
@@ -209,7 +229,11 @@ def _topic(turn: Turn, state: State, cued: List[str], safety: List[str]) -> Opti
             return "routine" if time and last not in TIMED_TOPICS else last
         if turn.has(*PROFILE_ENTITIES):
             return "profile"
-        return cued[0] if cued else None
+        if cued:
+            return cued[0]
+        if state.last_topic and _BACK_REFERENCE.search(turn.text):
+            return state.last_topic  # "when do I put it on?" right after an ingredient answer
+        return None
     if turn.confidence is not None and turn.confidence < UNSURE and topic not in cued:
         # an unsure guess: what the message names decides
         if cued:
@@ -259,6 +283,8 @@ def resolve(turn: Turn, state: State, cues: Mapping[str, Sequence[str]] = {}) ->
             elif turn.intent == "ask_ingredient":
                 # "can I use the serum with it?" after a prescription or pregnancy was mentioned
                 safety += [c for c in state.conditions if c in CAUTIONS and c not in safety]
+    if len(ingredients) >= 2 and "layering" in cued:
+        topic = "layering"  # "BP wash and adapalene at night, what's the order?": the order, then each
     if topic in BROAD_TOPICS and ingredients:
         topic = "ingredient"
     elif topic in SERUM_TOPICS and product not in (None, "serum"):
@@ -281,6 +307,9 @@ def resolve(turn: Turn, state: State, cues: Mapping[str, Sequence[str]] = {}) ->
         product = product or state.product
     if topic == "profile" and not facts:
         topic = None if safety else "adjustments"  # "I'm pregnant" is not a skin profile
+    if topic in ("ingredient", "exfoliation") and not safety:
+        # actives while pregnant, on a prescription or under 18: the caution comes back each time
+        safety = [c for c in state.conditions if c in CAUTIONS]
     if "reaction" in safety:
         topic = None  # a reaction interrupts everything else
 
@@ -288,7 +317,7 @@ def resolve(turn: Turn, state: State, cues: Mapping[str, Sequence[str]] = {}) ->
     if topic in ROUTINE_TOPICS | {"product"} and ingredients:
         also = "ingredient"
     elif topic == "layering" and ingredients:
-        if len(turn.entities.get("product") or ()) >= 2:
+        if len(turn.entities.get("product") or ()) >= 2 or len(ingredients) >= 2:
             also = "ingredient"  # "what's the order? serum, moisturiser, sunscreen, vit c": the order, then vit C
         else:
             topic = "ingredient"  # where this ingredient goes
@@ -300,6 +329,7 @@ def resolve(turn: Turn, state: State, cues: Mapping[str, Sequence[str]] = {}) ->
         profile=state.profile(),
         ingredients=unique(ingredients),
         product=product,
+        products=tuple(p for p in (turn.entities.get("product") or ()) if p != "serum") or ((product,) if product else ()),
         step="apply_serum" if topic == "step" and turn.has("body_area") else _step_for(turn),
         time=time,
         area=area,

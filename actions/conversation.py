@@ -29,9 +29,7 @@ class ActionHelp(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[Dict[Text, Any]]:
         turn = turn_from(tracker)
-        intent = turn.intent
-        if intent != "affirm":  # "yes" can mean "go on" in a walkthrough; other guesses let the entities speak
-            turn.intent = None
+        intent = turn.intent  # small talk has no topic of its own, so the entities and cues speak
         question = question_from(tracker, turn)
         if question.safety or question.topic:
             return respond(dispatcher, tracker, question)

@@ -66,6 +66,8 @@ ASPECT_TOPICS = frozenset({"exfoliation", "ingredient", "product", "sunscreen"})
 #: Intents that carry little meaning of their own: a short message with one of them leans on the last answer.
 LOW_INFO_INTENTS = frozenset({None, "nlu_fallback", "help", "out_of_scope", "affirm", "followup", "walkthrough_where",
                               "walkthrough_next", "walkthrough_repeat"})
+#: Of those, the ones that are only a follow-up when they say "where" or "then" ("ok" alone is not a question).
+ACKNOWLEDGEMENTS = frozenset({"affirm", "walkthrough_next", "walkthrough_repeat"})
 _WHERE = re.compile(r"\bwhere\b", re.I)
 _THEN = re.compile(r"^\W*(and\s+|ok\s+|so\s+)?(then|next|after\s+that|afterwards|what\s+next)\b", re.I)
 #: Remembered conditions that come back when the user asks to add something unnamed ("can I use it with it?").
@@ -203,9 +205,12 @@ def _ellipsis(turn: Turn, state: State) -> Optional[str]:
     if (turn.entities or len(turn.text.split()) > 4 or turn.intent not in LOW_INFO_INTENTS
             or not state.last_topic or state.walkthrough_step is not None):
         return None
-    if _WHERE.search(turn.text) and state.last_topic in ("amount", "step", "absorption", "routine"):
+    where, then = _WHERE.search(turn.text), _THEN.search(turn.text)
+    if turn.intent in ACKNOWLEDGEMENTS and not (where or then):
+        return None
+    if where and state.last_topic in ("amount", "step", "absorption", "routine"):
         return "step"  # where it goes: face and neck
-    if _THEN.search(turn.text) and state.last_topic not in ("walkthrough", "routine"):
+    if then and state.last_topic not in ("walkthrough", "routine"):
         return "routine"  # what comes after
     return state.last_topic
 

@@ -207,3 +207,14 @@ def test_a_body_part_named_in_passing_is_not_an_application_question():
 def test_a_bare_how_often_refers_to_the_last_aspect_not_the_serum():
     assert resolve(turn("ask_frequency", "how often?"), State(last_topic="exfoliation")).topic == "exfoliation"
     assert resolve(turn("ask_frequency", "how often?"), State(last_topic="routine")).topic == "frequency"
+
+
+def test_short_elliptical_questions_lean_on_the_last_answer():
+    assert resolve(turn("nlu_fallback", "how long then?"), State(last_topic="results")).topic == "results"
+    assert resolve(turn("help", "and where?"), State(last_topic="amount")).topic == "step"
+    assert resolve(turn("affirm", "then what"), State(last_topic="amount")).topic == "routine"
+
+
+def test_small_talk_is_not_a_follow_up():
+    assert resolve(turn("greet", "hi"), State(last_topic="absorption")).topic is None
+    assert resolve(turn("affirm", "ok cool"), State(last_topic="absorption")).topic is None

@@ -193,7 +193,12 @@ class Stack:
         return post_json(self.rest_url, {"sender": sender, "message": text}, timeout)
 
     def __enter__(self) -> "Stack":
-        return self.start()
+        """Start every server; on failure stop whatever did start, then raise."""
+        try:
+            return self.start()
+        except BaseException:
+            self.stop()
+            raise
 
     def __exit__(self, *exc) -> None:
         self.stop()

@@ -28,12 +28,8 @@ def make_stack(tmp_path: Path, **kwargs) -> Stack:
 @pytest.fixture(scope="session")
 def assistant(tmp_path_factory):
     """The real action server + Rasa server, shared by the conversation tests; always stopped."""
-    stack = make_stack(tmp_path_factory.mktemp("assistant"))
-    try:
-        stack.start()
+    with make_stack(tmp_path_factory.mktemp("assistant")) as stack:
         yield stack
-    finally:
-        stack.stop()
 
 
 class Conversation:

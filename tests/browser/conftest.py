@@ -50,12 +50,8 @@ def browser():
 @pytest.fixture(scope="session")
 def web_stack(request, tmp_path_factory) -> Iterator[Stack]:
     """Actions + Rasa (socket.io) + the demo page on free ports, shared by the browser tests; always stopped."""
-    stack = root_conftest(request).make_stack(tmp_path_factory.mktemp("web-stack"), web_port=free_port())
-    try:
-        stack.start()
+    with root_conftest(request).make_stack(tmp_path_factory.mktemp("web-stack"), web_port=free_port()) as stack:
         yield stack
-    finally:
-        stack.stop()
 
 
 @pytest.fixture

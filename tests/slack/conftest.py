@@ -23,12 +23,8 @@ def fake_slack() -> Iterator[FakeSlack]:
 def slack_stack(tmp_path_factory, fake_slack: FakeSlack) -> Iterator[Stack]:
     """The real action + Rasa servers, with the Slack app switched on and pointed at the fake Web API."""
     env = {"SLACK_BOT_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": fake_slack.api_url}
-    stack = make_stack(tmp_path_factory.mktemp("slack"), extra_env=env)
-    try:
-        stack.start()
+    with make_stack(tmp_path_factory.mktemp("slack"), extra_env=env) as stack:
         yield stack
-    finally:
-        stack.stop()
 
 
 @pytest.fixture

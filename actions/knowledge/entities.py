@@ -8,7 +8,7 @@ component in ``addons/`` and the tests both use it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
+from typing import Dict, Iterable, List, Optional, Set, Tuple
 
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
@@ -180,11 +180,3 @@ class VocabularyMatcher:
             if token.lower_ in NEGATIONS:
                 return True
         return False
-
-    def values(self, text: str, entity: str) -> List[str]:
-        """The distinct values of ``entity`` found in ``text``, in order of appearance."""
-        return list(dict.fromkeys(m.value for m in self(text) if m.entity == entity))
-
-
-def entity_names(kb: KnowledgeBase) -> Sequence[str]:
-    return [e for e in kb.vocabulary if e != IGNORE]

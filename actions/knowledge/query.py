@@ -627,10 +627,6 @@ def answer(kb: KnowledgeBase, topic: str, ctx: Context) -> Answer:
     return handler(kb, ctx)
 
 
-def with_profile(ctx: Context, **changes) -> Context:
-    return replace(ctx, profile=replace(ctx.profile, **changes))
-
-
 def unique(values: Iterable[str]) -> Tuple[str, ...]:
     return tuple(dict.fromkeys(v for v in values if v))
 

@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from widget_steps import (ABSORB_RANGE, INJECTION, ask, bot_said, bot_messages, connected, open_chat, panel,
-                    pwned, textbox, user_messages)
+                    pwned, user_messages)
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 

@@ -18,6 +18,8 @@ PIGMENT_CONCERNS = frozenset({"hyperpigmentation", "pih", "melasma", "uneven_ton
 CAUTION_CATEGORIES = frozenset({"active", "strong"})
 
 Button = Tuple[str, str]  # (title, payload)
+#: Which skin-type field personalises which routine step.
+STEP_ADVICE = {"cleanse": "cleansing", "treatments": "layering", "moisturize": "moisturizer"}
 
 
 @dataclass(frozen=True)
@@ -188,8 +190,8 @@ def routine(kb: KnowledgeBase, ctx: Context) -> Answer:
     for n, s in enumerate(routine_steps(kb, ctx.time), 1):
         w.add(f"{n}. **{s.title}** — {s.text}", s.source)
         for t in types:
-            extra = {"cleanse": t.cleansing, "treatments": t.layering, "moisturize": t.moisturizer}.get(s.id)
-            w.add(extra, t.source, prefix="   " + _for(t))
+            if s.id in STEP_ADVICE:
+                w.add(getattr(t, STEP_ADVICE[s.id]), t.source, prefix="   " + _for(t))
         if darker and s.id == "treatments" and ctx.time != "am":
             w.add(darker.layering_pm, darker.source, prefix="   _For hyperpigmentation:_ ")
         if darker and s.id == "sunscreen":
@@ -282,10 +284,10 @@ def step_detail(kb: KnowledgeBase, ctx: Context) -> Answer:
     s = step(kb, ctx.step or "apply_serum")
     w.add(f"**Step {s.number}: {s.title}** — {s.text}", s.source)
     w.add(s.why, s.source, prefix="Why: ")
-    field_for_step = {"cleanse": "cleansing", "apply_serum": "serum", "treatments": "layering", "moisturize": "moisturizer"}
+    advice = {**STEP_ADVICE, "apply_serum": "serum"}  # asked about one step, say what the serum may do too
     for t in _covered_types(kb, p):
-        if s.id in field_for_step:
-            w.add(getattr(t, field_for_step[s.id]), t.source, prefix=_for(t))
+        if s.id in advice:
+            w.add(getattr(t, advice[s.id]), t.source, prefix=_for(t))
     darker = _darker(kb, p)
     if darker and s.id == "sunscreen":
         w.add(f"{darker.sun_protection} {darker.sunscreen_type}", darker.source)
@@ -566,10 +568,9 @@ def walkthrough(kb: KnowledgeBase, ctx: Context, index: int) -> Answer:
     optional = " (optional)" if s.optional and "optional" not in s.title.lower() else ""
     w.add(f"**Step {index + 1} of {len(steps)}: {s.title}**{optional}", s.source)
     w.add(s.text, s.source)
-    field_for_step = {"cleanse": "cleansing", "treatments": "layering", "moisturize": "moisturizer"}
     for t in _covered_types(kb, p):
-        if s.id in field_for_step:
-            w.add(getattr(t, field_for_step[s.id]), t.source, prefix=_for(t))
+        if s.id in STEP_ADVICE:
+            w.add(getattr(t, STEP_ADVICE[s.id]), t.source, prefix=_for(t))
     darker = _darker(kb, p)
     if darker and s.id == "sunscreen":
         w.add(darker.sunscreen_type, darker.source, prefix="_For darker tones:_ ")

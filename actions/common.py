@@ -10,7 +10,11 @@ from actions.knowledge import KnowledgeBase, load_knowledge
 from actions.knowledge.query import Answer
 from actions.knowledge.resolve import Question, State, Turn, group_entities, resolve
 
-PROFILE_SLOTS = ("skin_type", "skin_tone", "concern", "life_stage", "medication", "ingredient", "product")
+PROFILE_SLOTS = ("skin_type", "skin_tone", "concern", "life_stage", "medication", "medical", "ingredient", "product",
+                 "reaction")
+#: Where each condition is remembered (the slots fill from role-less entities; a denial clears them here).
+CONDITION_SLOTS = {"pregnancy": "life_stage", "minor": "life_stage", "prescription": "medication",
+                   "condition": "medical"}
 
 
 def kb() -> KnowledgeBase:
@@ -29,8 +33,9 @@ def turn_from(tracker: Tracker) -> Turn:
     confidence = (latest.get("intent") or {}).get("confidence")
     entities = latest.get("entities") or []
     return Turn(intent=intent, text=latest.get("text") or "", entities=group_entities(entities),
-                texts=group_entities([{"entity": e.get("entity"), "value": _words(latest, e)} for e in entities]),
-                confidence=confidence if isinstance(confidence, (int, float)) else None)
+                texts=group_entities([{"entity": e.get("entity"), "value": _words(latest, e), "role": e.get("role")}
+                                      for e in entities]),
+                confidence=confidence if isinstance(confidence, (int, float)) else None, found=list(entities))
 
 
 def _words(message: Dict[str, Any], entity: Dict[str, Any]) -> Optional[str]:
@@ -41,6 +46,8 @@ def _words(message: Dict[str, Any], entity: Dict[str, Any]) -> Optional[str]:
 def state_from(tracker: Tracker) -> State:
     slot = tracker.get_slot
     conditions = [c for c in (slot("life_stage"), slot("medication")) if c]
+    if slot("medical"):
+        conditions.append("condition")
     return State(
         skin_types=_list(slot("skin_type")),
         skin_tone=slot("skin_tone"),
@@ -52,17 +59,32 @@ def state_from(tracker: Tracker) -> State:
         last_time=slot("last_time"),
         pending_topic=slot("pending_topic"),
         walkthrough_step=None if slot("walkthrough_step") is None else int(slot("walkthrough_step")),
+        reaction=slot("reaction"),
     )
 
 
 def question_from(tracker: Tracker, turn: Optional[Turn] = None) -> Question:
     """What this turn asks, resolved against the conversation so far."""
-    return resolve(turn or turn_from(tracker), state_from(tracker), kb().question_cues)
+    base = kb()
+    return resolve(turn or turn_from(tracker), state_from(tracker), base.question_cues, base)
 
 
-def remember(answer: Optional[Answer], time: Optional[str]) -> List[Dict[str, Any]]:
-    """Events that record what was just answered, for follow-ups."""
+def remember(answer: Optional[Answer], time: Optional[str], question: Optional[Question] = None,
+             tracker: Optional[Tracker] = None) -> List[Dict[str, Any]]:
+    """Events that record what was just answered, for follow-ups, and what triage learnt: a reaction gates
+    later advice; a denied or past condition ("I'm not pregnant", "I stopped accutane") is forgotten."""
+    events: List[Dict[str, Any]] = []
+    if question is not None:
+        tri = question.triage
+        for condition in tri.denied():
+            slot = CONDITION_SLOTS[condition]
+            holds = tracker is not None and tracker.get_slot(slot) not in (None, condition, "condition")
+            if not holds and condition not in tri.stated():
+                events.append(SlotSet(slot, None))
+        if tri.severity in ("emergency", "reaction"):
+            earlier = tracker.get_slot("reaction") if tracker is not None else None
+            events.append(SlotSet("reaction", "emergency" if "emergency" in (earlier, tri.severity) else "reaction"))
     if answer is None:
-        return []
-    return [SlotSet("last_topic", answer.topic), SlotSet("last_time", time),
-            SlotSet("pending_topic", answer.topic if answer.asks_profile else None)]
+        return events
+    return events + [SlotSet("last_topic", answer.topic), SlotSet("last_time", time),
+                     SlotSet("pending_topic", answer.topic if answer.asks_profile else None)]

@@ -44,10 +44,16 @@ class ActionHandoff(Action):
         return "action_handoff"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[Dict[Text, Any]]:
+        question = question_from(tracker)
+        events: List[Dict[Text, Any]] = []
+        if question.triage.severity in ("emergency", "reaction"):
+            events = respond(dispatcher, tracker, question)  # safety first; an emergency's way out is not a person
+            if question.triage.severity == "emergency":
+                return events
         if turn_from(tracker).intent == "bot_challenge":
             dispatcher.utter_message(response="utter_bot_challenge")
         dispatcher.utter_message(response="utter_handoff", contact=os.environ.get(HANDOFF_ENV) or DEFAULT_HANDOFF)
-        return []
+        return events
 
 
 class ActionForgetProfile(Action):

@@ -23,6 +23,10 @@ def respond(dispatcher: CollectingDispatcher, tracker: Tracker, question: Questi
     if question.topic == "walkthrough_next":
         return walk(dispatcher, tracker, "walkthrough_next")
     base = kb()
+    if question.triage.severity == "emergency":
+        # emergency help is the whole reply: nothing before it, nothing promotional after it
+        utter(dispatcher, base, [query.safety(base, "emergency")])
+        return remember(None, None, question, tracker)
     answers = [query.safety(base, kind) for kind in question.safety]
     if question.resumed:
         answers.append(query.profile_noted(base, question.context))
@@ -34,7 +38,7 @@ def respond(dispatcher: CollectingDispatcher, tracker: Tracker, question: Questi
     if not answers:
         answers.append(query.not_covered(base, question.context))
     utter(dispatcher, base, answers)
-    return remember(answer, question.context.time)
+    return remember(answer, question.context.time, question, tracker)
 
 
 def walkthrough_position(tracker: Tracker) -> Optional[int]:

@@ -26,7 +26,10 @@ class ActionWalkthrough(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[Dict[Text, Any]]:
         turn = turn_from(tracker)
-        if turn.has(*INTERRUPTING) and (turn.has("symptom") or (turn.confidence or 1.0) < 0.8):
+        question = question_from(tracker, turn)
+        if question.triage.severity or any(k.endswith("_remembered") for k in question.safety):
+            return respond(dispatcher, tracker, question)  # safety before the next step
+        if turn.has(*INTERRUPTING) and (turn.confidence or 1.0) < 0.8:
             turn.intent = None
             return respond(dispatcher, tracker, question_from(tracker, turn))
         return walk(dispatcher, tracker, turn.intent)

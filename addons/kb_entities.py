@@ -70,7 +70,7 @@ class KnowledgeBaseEntityExtractor(GraphComponent, EntityExtractorMixin):
                 continue
             found = [
                 {"entity": m.entity, "value": m.value, "start": m.start, "end": m.end,
-                 "confidence": 1.0 if m.exact else 0.8}
+                 "confidence": 1.0 if m.exact else 0.8, **({"role": m.role} if m.role else {})}
                 for m in matcher(text, message.get(SPACY_DOC))
             ]
             found = self.filter_irrelevant_entities(self.add_extractor_name(found), self._config["dimensions"])

@@ -14,16 +14,19 @@ from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc
 
+from . import text as tx
 from .schema import KnowledgeBase
 
 #: Vocabulary group whose phrases only shield their words from being extracted.
 IGNORE = "ignore"
-#: Profile facts a user can deny or contrast away ("not oily", "I don't have rosacea", "drier than oily");
-#: safety terms are never dropped.
+#: Profile facts a user can deny, contrast away or say of someone else ("not oily", "I don't have rosacea",
+#: "drier than oily", "my sister has rosacea").
 NEGATABLE = frozenset({"skin_type", "skin_tone", "concern"})
-NEGATIONS = frozenset({"not", "n't", "nt", "no", "never", "nor", "without", "isnt", "dont", "doesnt", "arent",
-                       "than"})
-NEGATION_WINDOW = 3  # tokens before a term that can negate it, within its clause
+#: Medical context that can be denied or past ("I'm not pregnant", "I stopped accutane last year").
+CONDITIONS = frozenset({"life_stage", "medication", "medical"})
+#: Entity roles (declared in domain.yml): a fact denied or no longer true, or someone else's. Rasa fills a
+#: slot only from entities without a role, so these never become the user's profile.
+NOT, OTHER = "not", "other"
 #: Words that take back what came before ("oily... sorry no, I meant dry"): the later value wins.
 CORRECTIONS = ("i meant", "i mean", "actually", "sorry", "no wait", "correction", "scratch that", "rather")
 
@@ -36,6 +39,8 @@ class EntityMatch:
     end: int
     text: str
     exact: bool
+    #: None: a fact the user states of themselves, now; NOT or OTHER otherwise
+    role: Optional[str] = None
 
 
 def variants(phrase: str) -> Set[str]:
@@ -103,6 +108,7 @@ class VocabularyMatcher:
 
     def __init__(self, nlp: Language, kb: KnowledgeBase) -> None:
         self.nlp = nlp
+        self.understanding = kb.understanding
         self.matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
         self.labels: Dict[str, Tuple[str, str]] = {}
         patterns: List[Tuple[Tuple[str, ...], str]] = []  # (lower tokens, key) for the typo pass
@@ -151,11 +157,39 @@ class VocabularyMatcher:
         out: List[EntityMatch] = []
         for start, end, key, exact in sorted(chosen):
             entity, value = self.labels[key]
-            if entity == IGNORE or (entity in NEGATABLE and self._negated(doc, start)):
-                continue
             span = doc[start:end]
-            out.append(EntityMatch(entity, value, span.start_char, span.end_char, span.text, exact))
+            if entity == IGNORE or (entity == "skin_type" and self._not_skin(doc, span)):
+                continue
+            role = self._role(doc, span, entity)
+            out.append(EntityMatch(entity, value, span.start_char, span.end_char, span.text, exact, role))
         return self._apply_corrections(doc.text, out)
+
+    def _role(self, doc: Doc, span, entity: str) -> Optional[str]:
+        """NOT for a denied fact or a past condition, OTHER for someone else's skin, else None."""
+        text, start, end = doc.text, span.start_char, span.end_char
+        if entity in NEGATABLE | CONDITIONS | {"symptom"} and tx.negated_at(text, start):
+            return NOT
+        u = self.understanding
+        if entity in CONDITIONS and tx.near(text, (start, end), u.past_markers):
+            return NOT
+        if entity in NEGATABLE:
+            left, _ = tx.clause(text, start, end)
+            if tx.has(text[left:start], u.other_holders):
+                return OTHER
+        return None
+
+    def _not_skin(self, doc: Doc, span) -> bool:
+        """A skin-type word used as a verb, for the face's state, or as a concern's cause ("dry it first",
+        "wet or dry", "PIH from old breakouts")."""
+        u, text = self.understanding, doc.text
+        before = " ".join(tx.tokens_before(text, span.start_char, 2))
+        if tx.has(before, u.cause_markers):
+            return True
+        if len(span) != 1:
+            return False
+        after = " ".join(t.lower_ for t in doc[span.end:span.end + 2])
+        return (any(f" {after} ".startswith(f" {w} ") for w in u.not_skin_after)
+                or any(f" {before} ".endswith(f" {w} ") for w in u.not_skin_before))
 
     @staticmethod
     def _apply_corrections(text: str, found: List[EntityMatch]) -> List[EntityMatch]:
@@ -163,20 +197,11 @@ class VocabularyMatcher:
         lowered = text.lower()
         keep = []
         for i, m in enumerate(found):
-            replaced = m.entity in NEGATABLE and any(
-                later.entity == m.entity and later.value != m.value
+            replaced = m.entity in NEGATABLE and m.role is None and any(
+                later.entity == m.entity and later.value != m.value and later.role is None
                 and any(c in lowered[m.end:later.start] for c in CORRECTIONS)
                 for later in found[i + 1:]
             )
             if not replaced:
                 keep.append(m)
         return keep
-
-    @staticmethod
-    def _negated(doc: Doc, start: int) -> bool:
-        for token in reversed(doc[max(0, start - NEGATION_WINDOW):start]):
-            if token.is_punct:
-                return False
-            if token.lower_ in NEGATIONS:
-                return True
-        return False

@@ -354,10 +354,10 @@ def _caution_for(kb: KnowledgeBase, p: Profile, ing: Ingredient, w: _Writer) -> 
     if ing.category not in CAUTION_CATEGORIES:
         return False
     held = False
-    for condition in ("pregnancy", "minor", "prescription"):
+    for condition in ("pregnancy", "minor", "prescription", "condition"):
         if condition in p.conditions:
             w.fact(getattr(kb.safety, condition))
-            held = held or condition != "prescription"
+            held = True  # the referral instead of, not beside, the advice it gates
     return held
 
 
@@ -530,13 +530,16 @@ def disclaimer(kb: KnowledgeBase, ctx: Context) -> Answer:
     return w.answer("disclaimer")
 
 
+#: Severities after which a person may help (never an emergency: its way out is emergency help).
+HANDOFF_AFTER = frozenset({"reaction", "flare"})
+
+
 def safety(kb: KnowledgeBase, kind: str) -> Answer:
-    """Safety guidance: reaction, pregnancy, prescription, minor, medical or claims."""
+    """The text of one severity, gate or claim (a field of ``safety`` in the knowledge base), on its own:
+    no disclaimer, no "results vary" beside it."""
     w = _Writer()
     w.fact(getattr(kb.safety, kind))
-    if kind != "claims":
-        w.fact(kb.disclaimer)
-    return w.answer(f"safety_{kind}", [("Talk to a person", "/human_handoff")] if kind == "reaction" else [])
+    return w.answer(f"safety_{kind}", [("Talk to a person", "/human_handoff")] if kind in HANDOFF_AFTER else [])
 
 
 def not_covered(kb: KnowledgeBase, ctx: Context) -> Answer:

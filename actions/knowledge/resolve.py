@@ -13,10 +13,12 @@ Context rules live here so they can be tested directly:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Dict, Iterable, List, Mapping, Optional, Sequence
 
 from .query import TOPICS, Context, Profile, unique
+from .schema import KnowledgeBase
+from .triage import Triage, triage
 
 INTENT_TOPICS: Dict[str, str] = {
     "ask_routine": "routine",
@@ -71,17 +73,21 @@ ACKNOWLEDGEMENTS = frozenset({"affirm", "walkthrough_next", "walkthrough_repeat"
 _WHERE = re.compile(r"\bwhere\b", re.I)
 _THEN = re.compile(r"^\W*(and\s+|ok\s+|so\s+)?(then|next|after\s+that|afterwards|what\s+next)\b", re.I)
 #: Remembered conditions that come back when the user asks to add something unnamed ("can I use it with it?").
-CAUTIONS = ("pregnancy", "prescription", "minor")
+CAUTIONS = ("pregnancy", "prescription", "minor", "condition")
+#: Severities that answer the turn on their own: the question asked beside them waits.
+INTERRUPTING = frozenset({"emergency", "reaction", "flare"})
+#: Topics that are about using the serum or actives: after a reaction they wait for a doctor's word.
+SERUM_USE_TOPICS = frozenset({"routine", "summary", "adjustments", "profile", "step", "absorption", "amount",
+                              "frequency", "layering", "ingredient", "exfoliation", "benefits", "results",
+                              "avoid", "walkthrough_next"})
 #: Below this intent confidence a question cue decides the topic instead.
 UNSURE = 0.5
 PROFILE_ENTITIES = ("skin_type", "skin_tone", "concern")
 PRODUCT_STEPS = {"cleanser": "cleanse", "serum": "apply_serum", "moisturizer": "moisturize",
                  "facial_oil": "moisturize", "sunscreen": "sunscreen"}
 STEP_NUMBERS = {"1": "cleanse", "2": "apply_serum", "3": "absorb", "4": "treatments", "5": "moisturize", "6": "sunscreen"}
-SAFETY_BY_ENTITY = {("symptom", "reaction"): "reaction", ("life_stage", "pregnancy"): "pregnancy",
-                    ("life_stage", "minor"): "minor", ("medication", "prescription"): "prescription",
-                    ("medical", "condition"): "medical"}
-SAFETY_BY_INTENT = {"report_reaction": "reaction", "medical_question": "medical"}
+#: A medical question ("is this mole normal?") with no condition of its own named.
+MEDICAL_INTENT = "medical_question"
 _BACK_REFERENCE = re.compile(r"\b(it|its|it's|this|that|they|them|these|those|one)\b", re.I)
 _STEP_NUMBER = re.compile(r"\bstep\s*(\d)\b", re.I)
 
@@ -95,6 +101,12 @@ class Turn:
     #: entity name -> the words the user wrote for them, in order
     texts: Mapping[str, Sequence[str]] = field(default_factory=dict)
     confidence: Optional[float] = None
+    #: every entity as the NLU found it (offsets and roles included); derived from ``entities`` when not given
+    found: Sequence[Mapping] = ()
+
+    def __post_init__(self) -> None:
+        if not self.found:
+            self.found = [{"entity": e, "value": v} for e, values in self.entities.items() for v in values]
 
     def first(self, entity: str) -> Optional[str]:
         values = self.entities.get(entity) or ()
@@ -131,6 +143,8 @@ class State:
     #: a topic whose answer asked for the skin profile
     pending_topic: Optional[str] = None
     walkthrough_step: Optional[int] = None
+    #: the most urgent reaction reported earlier in the conversation ("emergency" / "reaction")
+    reaction: Optional[str] = None
 
     def profile(self) -> Profile:
         types = unique(self.skin_types)
@@ -148,12 +162,17 @@ class Question:
     resumed: bool = False
     #: a second topic the same message asks about
     also: Optional[str] = None
+    #: what triage read in this message (severity, conditions stated or denied, procedures, claims)
+    triage: Triage = Triage()
 
 
 def group_entities(entities: Iterable[Mapping]) -> Dict[str, List[str]]:
-    """Rasa's entity dicts -> ``{entity: [values]}`` (distinct, in order)."""
+    """Rasa's entity dicts -> ``{entity: [values]}`` (distinct, in order), for the facts the user states of
+    themselves (entities without a role; "not oily" and "my sister's rosacea" carry one)."""
     grouped: Dict[str, List[str]] = {}
     for e in entities:
+        if e.get("role"):
+            continue
         values = grouped.setdefault(str(e.get("entity")), [])
         if e.get("value") not in values and e.get("value") is not None:
             values.append(str(e.get("value")))
@@ -171,15 +190,19 @@ def cued_topics(text: str, cues: Mapping[str, Sequence[str]]) -> List[str]:
     return [topic for _, topic in sorted(found)]
 
 
-def safety_kinds(turn: Turn) -> List[str]:
-    kinds = [SAFETY_BY_INTENT[turn.intent]] if turn.intent in SAFETY_BY_INTENT else []
-    if kinds == ["reaction"] and not turn.has("symptom") and turn.has(*PROFILE_ENTITIES):
-        kinds = []  # "I had a breakout in summer, it left dark marks" describes skin, not a reaction now
-    for entity, values in turn.entities.items():
-        for value in values:
-            kind = SAFETY_BY_ENTITY.get((entity, value))
-            if kind and kind not in kinds:
-                kinds.append(kind)
+def safety_kinds(tri: Triage, turn: Turn, conditions: Sequence[str]) -> List[str]:
+    """What the reply says before (or instead of) the answer, most urgent first: the severity, a claim or a
+    procedure the protocol doesn't cover, the referral for each condition stated now."""
+    kinds = [tri.severity] if tri.severity else []
+    if tri.severity in INTERRUPTING:
+        return kinds  # the severity's own words, nothing beside them
+    if tri.claim:
+        kinds.append(tri.claim)
+    if tri.procedure:
+        kinds.append("procedures")
+    kinds += [c for c in tri.stated() if c in conditions]
+    if turn.intent == MEDICAL_INTENT and not kinds:
+        kinds.append("medical")
     return kinds
 
 
@@ -250,9 +273,19 @@ def _topic(turn: Turn, state: State, cued: List[str], safety: List[str]) -> Opti
     return topic
 
 
-def resolve(turn: Turn, state: State, cues: Mapping[str, Sequence[str]] = {}) -> Question:
+def remembered_conditions(state: State, tri: Triage) -> List[str]:
+    """The conditions that hold after this message: remembered ones it does not deny, and the new ones."""
+    kept = [c for c in state.conditions if c not in tri.denied()]
+    return list(unique(kept + tri.stated()))
+
+
+def resolve(turn: Turn, state: State, cues: Mapping[str, Sequence[str]] = {},
+            kb: Optional[KnowledgeBase] = None) -> Question:
     """Decide what to answer for this turn."""
-    safety = safety_kinds(turn)
+    from .loader import load_knowledge
+    tri = triage(turn.text, turn.found, kb or load_knowledge(), turn.intent, turn.confidence)
+    state = replace(state, conditions=remembered_conditions(state, tri))
+    safety = safety_kinds(tri, turn, state.conditions)
     cued_all = cued_topics(turn.text, cues)
     cued = [t for t in cued_all if t in TOPICS]
     ingredients = tuple(turn.entities.get("ingredient") or ())
@@ -267,7 +300,7 @@ def resolve(turn: Turn, state: State, cues: Mapping[str, Sequence[str]] = {}) ->
     if _continues_walkthrough(turn, state):
         topic = "walkthrough_next"
     else:
-        topic = _topic(turn, state, cued, safety)
+        topic = _topic(turn, state, cued, [k for k in safety if k != "mild"])
     refers_back = bool(_BACK_REFERENCE.search(turn.text))
     if (topic in ("frequency", "amount") and not turn.entities and len(turn.text.split()) <= 3
             and state.last_topic in ASPECT_TOPICS):
@@ -312,11 +345,17 @@ def resolve(turn: Turn, state: State, cues: Mapping[str, Sequence[str]] = {}) ->
         product = product or state.product
     if topic == "profile" and not facts:
         topic = None if safety else "adjustments"  # "I'm pregnant" is not a skin profile
-    if topic in ("ingredient", "exfoliation") and not safety:
-        # actives while pregnant, on a prescription or under 18: the caution comes back each time
-        safety = [c for c in state.conditions if c in CAUTIONS]
-    if "reaction" in safety:
-        topic = None  # a reaction interrupts everything else
+    if (topic in ("ingredient", "exfoliation") or tri.procedure) and tri.severity not in INTERRUPTING:
+        # actives while pregnant, on a prescription, with a condition or under 18: the referral comes back
+        safety += [c for c in state.conditions if c in CAUTIONS and c not in safety]
+    if tri.severity in INTERRUPTING or tri.claim == "approval" or (tri.procedure and topic != "not_covered"):
+        topic = None  # an emergency, a reaction, a flare, a claim or a procedure is the answer
+    elif state.reaction and not tri.severity:
+        safety = [f"{state.reaction}_remembered"] + safety
+        if topic is None or topic in SERUM_USE_TOPICS:
+            topic = None  # no routine advice until a doctor has seen the reaction
+    elif tri.claim == "cure" and topic in ("benefits", "results", "profile", "adjustments"):
+        topic = None  # "will it cure my rosacea?": the honest no says it
 
     also = None
     if topic in ROUTINE_TOPICS | {"product"} and ingredients:
@@ -329,6 +368,8 @@ def resolve(turn: Turn, state: State, cues: Mapping[str, Sequence[str]] = {}) ->
     elif topic not in (None, "walkthrough_next"):
         extra = [t for t in cued if t != topic and t not in COVERS.get(topic, ())]
         also = extra[0] if extra else None
+    if state.reaction and also in SERUM_USE_TOPICS:
+        also = None
 
     context = Context(
         profile=state.profile(),
@@ -339,4 +380,4 @@ def resolve(turn: Turn, state: State, cues: Mapping[str, Sequence[str]] = {}) ->
         time=time,
         area=area,
     )
-    return Question(topic, context, safety, resumed, also)
+    return Question(topic, context, safety, resumed, also, tri)

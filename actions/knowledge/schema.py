@@ -16,6 +16,8 @@ from pydantic import BaseModel, Extra, validator
 FORBIDDEN_CLAIMS = re.compile(r"\b(cur(e|es|ed|ing)|treat(s|ed|ing|ment|ments)?|heal(s|ed|ing)?|guarantee\w*)\b", re.I)
 
 
+#: Top-level entries that are word lists the understanding reads, not prose the user reads.
+WORD_LISTS = ("vocabulary", "sections", "question_cues", "triage", "understanding")
 #: Fields that hold ids, not prose the user reads.
 _ID_FIELDS = frozenset({"id", "source", "step", "related", "brightening", "sections", "category", "by_type_field"})
 
@@ -163,12 +165,58 @@ class KeyConsiderations(Strict):
 
 
 class Safety(Strict):
+    """What each severity, gate and claim says (assistant policy on top of the protocol's own advice)."""
+
+    emergency: Fact
     reaction: Fact
+    emergency_remembered: Fact
+    reaction_remembered: Fact
+    mild: Fact
+    flare: Fact
     pregnancy: Fact
     prescription: Fact
     minor: Fact
+    condition: Fact
     medical: Fact
+    procedures: Fact
+    approval: Fact
+    cure: Fact
     claims: Fact
+
+
+class Triage(Strict):
+    """Words the severity triage reads beside ``vocabulary.symptom`` (whole words, any case)."""
+
+    emergency_parts: List[str]
+    swelling_words: List[str]
+    soft_swelling: List[str]
+    airway_parts: List[str]
+    airway_words: List[str]
+    spreading: List[str]
+    signs: List[str]
+    product_link: List[str]
+    worsening: List[str]
+    brief: List[str]
+    brief_signs: List[str]
+    flare: List[str]
+    prescription_only: List[str]
+    own_use: List[str]
+    procedures: List[str]
+    approval: List[str]
+    cure: List[str]
+    cure_verbs: List[str]
+    absolutes: List[str]
+    product_subjects: List[str]
+
+
+class Understanding(Strict):
+    """Words that decide whether a vocabulary term is a fact about the user's own skin, now."""
+
+    other_holders: List[str]
+    past_markers: List[str]
+    cause_markers: List[str]
+    not_skin_after: List[str]
+    not_skin_before: List[str]
 
 
 #: entity name -> canonical value -> phrases
@@ -191,6 +239,8 @@ class KnowledgeBase(Strict):
     disclaimer: Fact
     results: Fact
     safety: Safety
+    triage: Triage
+    understanding: Understanding
     #: topic -> phrases that show a message asks about it
     question_cues: Dict[str, List[str]] = {}
     vocabulary: Vocabulary
@@ -252,7 +302,7 @@ class KnowledgeBase(Strict):
                 errors.append(f"products.{product.id}: by_type_field: not a skin-type field {product.by_type_field!r}")
         errors.extend(self._check_vocabulary(type_ids, tone_ids))
         for where, text in _strings(self, ""):
-            if not where.startswith(("vocabulary", "sections", "question_cues")) and FORBIDDEN_CLAIMS.search(text):
+            if not where.startswith(WORD_LISTS) and FORBIDDEN_CLAIMS.search(text):
                 claim = FORBIDDEN_CLAIMS.search(text).group(0)
                 errors.append(f"{where}: text: medical claim word {claim!r}; say 'may help' instead")
         return errors

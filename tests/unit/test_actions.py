@@ -44,7 +44,7 @@ async def test_reaction_interrupts_with_safety_advice():
         "ask_routine", "my face is burning after the serum", [("symptom", "reaction")]))
     assert "stop using" in text and "dermatologist" in text and "pea-sized" not in text
     assert messages[-1]["buttons"] == [{"title": "Talk to a person", "payload": "/human_handoff"}]
-    assert events == []
+    assert events == [{"event": "slot", "timestamp": None, "name": "reaction", "value": "reaction"}]
 
 
 async def test_pregnancy_answer_gives_no_go_ahead():

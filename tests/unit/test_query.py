@@ -166,9 +166,10 @@ def test_concerns_alone_point_to_their_skin_type_section(kb):
     assert "Centella" in text and "salicylic" not in text
 
 
-def test_a_prescription_gets_the_prescriber_first_then_the_general_rule(kb):
-    text = ask(kb, "ingredient", Profile(conditions=("prescription",)), ingredients=("retinoid",)).text
-    assert text.index("prescribed") < text.index("fully absorbed")
+@pytest.mark.parametrize("condition", ["prescription", "pregnancy", "minor", "condition"])
+def test_a_condition_gets_the_referral_instead_of_the_active_advice(kb, condition):
+    text = ask(kb, "ingredient", Profile(conditions=(condition,)), ingredients=("retinoid",)).text
+    assert "doctor" in text and "fully absorbed" not in text
 
 
 def test_unknown_ingredients_get_the_general_rules_honestly(kb):

@@ -76,7 +76,7 @@ def test_a_profile_given_on_request_resumes_the_question_that_asked_for_it():
 
 def test_medical_conditions_are_flagged_whatever_the_intent():
     q = resolve(turn("ask_ingredient", "can I use retinol with eczema?", medical="condition", ingredient="retinoid"), State())
-    assert q.safety == ["medical"] and q.topic == "ingredient"
+    assert q.safety == ["condition"] and q.topic == "ingredient"
 
 
 def test_oily_and_dry_together_is_combination_skin():

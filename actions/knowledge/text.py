@@ -1,0 +1,89 @@
+"""Small text helpers shared by the understanding steps: whole-word phrase search, clauses, negation.
+
+Phrases come from the knowledge base (cue lists); matching is case-insensitive, on whole words, with
+curly apostrophes and runs of spaces normalised, so "Won’t  stop" finds "won't stop".
+"""
+from __future__ import annotations
+
+import functools
+import re
+from typing import Iterable, List, Optional, Sequence, Tuple
+
+Span = Tuple[int, int]
+
+#: Words that deny what follows within a clause ("not oily", "no swelling", "I don't have rosacea").
+NEGATIONS = frozenset({"not", "n't", "nt", "no", "never", "nor", "without", "isnt", "dont", "doesnt", "arent",
+                       "didnt", "havent", "hasnt", "wasnt", "aint", "than"})
+#: Tokens before a term that can negate it, within its clause.
+NEGATION_WINDOW = 3
+_CLAUSE_END = re.compile(r"[.!?;\n]|,\s*(?:but|and|so|though)\b|\bbut\b|\bhowever\b"
+                         r"|,\s*(?=(?:which|what|how|when|where|why|can|could|should|do|does|is|are|will)\b)", re.I)
+_TOKEN = re.compile(r"[\w]+(?:'\w+)?|n't|[^\w\s]")
+
+
+def normalise(text: str) -> str:
+    """Lower case, straight apostrophes, single spaces — offsets are kept (same length as ``text``)."""
+    return text.lower().replace("\u2019", "'").replace("\u2018", "'")
+
+
+@functools.lru_cache(maxsize=256)
+def _pattern(phrases: Tuple[str, ...]) -> Optional[re.Pattern]:
+    alternatives = sorted({" ".join(p.lower().split()) for p in phrases if p.strip()}, key=len, reverse=True)
+    if not alternatives:
+        return None
+    body = "|".join(re.escape(p).replace(r"\ ", r"\s+") for p in alternatives)
+    return re.compile(r"(?<![\w])(?:" + body + r")(?![\w])")
+
+
+def spans(text: str, phrases: Iterable[str]) -> List[Span]:
+    """Where any of ``phrases`` occurs in ``text`` as whole words (character offsets, in order)."""
+    pattern = _pattern(tuple(phrases))
+    if pattern is None:
+        return []
+    return [m.span() for m in pattern.finditer(normalise(text))]
+
+
+def has(text: str, phrases: Iterable[str]) -> bool:
+    return bool(spans(text, phrases))
+
+
+def clause(text: str, start: int, end: int) -> Span:
+    """The clause around ``text[start:end]``: bounded by sentence punctuation, ';', or 'but'."""
+    left = 0
+    for m in _CLAUSE_END.finditer(text, 0, start):
+        left = m.end()
+    right = len(text)
+    m = _CLAUSE_END.search(text, end)
+    if m:
+        right = m.start()
+    return left, right
+
+
+def same_clause(text: str, a: Span, b: Span) -> bool:
+    first, second = sorted((a, b))
+    return clause(text, *first) == clause(text, *second) or not _CLAUSE_END.search(text, first[1], second[0])
+
+
+def tokens_before(text: str, start: int, limit: int) -> List[str]:
+    """Up to ``limit`` word tokens before ``start``, nearest last, stopping at the clause boundary."""
+    left, _ = clause(text, start, start)
+    words = _TOKEN.findall(normalise(text[left:start]))
+    out: List[str] = []
+    for word in reversed(words):
+        if not re.match(r"\w", word) and word != "n't":
+            break
+        out.append(word)
+        if len(out) >= limit:
+            break
+    return list(reversed(out))
+
+
+def negated_at(text: str, start: int, window: int = NEGATION_WINDOW) -> bool:
+    """Whether a negation word stands within ``window`` tokens before ``start`` in its clause."""
+    return any(w in NEGATIONS or w.endswith("n't") for w in tokens_before(text, start, window))
+
+
+def near(text: str, span: Span, phrases: Sequence[str]) -> bool:
+    """Whether one of ``phrases`` occurs in the same clause as ``span``."""
+    left, right = clause(text, *span)
+    return any(left <= s and e <= right for s, e in spans(text, phrases))

@@ -1,0 +1,239 @@
+"""Severity triage and medical context, in code, before anything else in a turn — pure Python, no Rasa.
+
+A message is read for, in this order of precedence:
+
+* **emergency** signs (swelling of lips, tongue, eyes, face or throat; trouble breathing or swallowing;
+  dizziness or fainting; hives spreading over the body): the reply's first line is "get emergency help";
+* a **reaction** (burning, rash, hives, blisters, swelling, stinging that won't settle; or a sign that is also
+  a skin concern — redness, bumps, dryness, peeling — tied to the product or getting worse): stop, rinse,
+  doctor;
+* a **flare** of a diagnosed condition: pause the serum and actives until the doctor says;
+* a **mild** sensation (a brief tingle): what would make it a reaction.
+
+It also reads medical context with its polarity ("I'm pregnant" vs "I'm not pregnant", "I stopped accutane
+last year"), procedures (dermarollers, peels, lasers …) and claims ("FDA approved?", "will it cure …?").
+Every word list lives in the knowledge base (``vocabulary.symptom`` and ``triage``); each decision names the
+rule that made it, for ``make explain``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+
+from . import text as tx
+from .schema import KnowledgeBase
+
+#: Severities, most urgent first.
+SEVERITIES = ("emergency", "reaction", "flare", "mild")
+#: Medical context a message can state or deny: (entity, value) -> condition.
+CONDITIONS: Dict[Tuple[str, str], str] = {
+    ("life_stage", "pregnancy"): "pregnancy",
+    ("life_stage", "minor"): "minor",
+    ("medication", "prescription"): "prescription",
+    ("medical", "condition"): "condition",
+}
+#: Below this confidence the intent classifier's "report_reaction" is not evidence on its own.
+REPORT_CONFIDENCE = 0.6
+PROFILE_ENTITIES = ("skin_type", "skin_tone", "concern")
+
+
+@dataclass(frozen=True)
+class Triage:
+    severity: Optional[str] = None
+    #: the rule that decided the severity (or "none")
+    rule: str = "none"
+    #: conditions this message states (True) or denies / puts in the past (False)
+    conditions: Tuple[Tuple[str, bool], ...] = ()
+    flare: bool = False
+    procedure: bool = False
+    #: "approval" ("is it FDA approved?") or "cure" ("will it cure my rosacea?")
+    claim: Optional[str] = None
+
+    def stated(self) -> List[str]:
+        return [c for c, holds in self.conditions if holds]
+
+    def denied(self) -> List[str]:
+        return [c for c, holds in self.conditions if not holds]
+
+
+@dataclass
+class _Reading:
+    """One message as triage sees it."""
+
+    text: str
+    entities: Sequence[Mapping[str, Any]]
+    intent: Optional[str]
+    confidence: Optional[float]
+    kb: KnowledgeBase
+    rules: List[str] = field(default_factory=list)
+
+    def terms(self, entity: str, value: Optional[str] = None, role: Optional[str] = None) -> List[Mapping[str, Any]]:
+        return [e for e in self.entities if e.get("entity") == entity and (value is None or e.get("value") == value)
+                and e.get("role") == role]
+
+    def spans(self, phrases: Sequence[str]) -> List[tx.Span]:
+        return [s for s in tx.spans(self.text, phrases) if not tx.negated_at(self.text, s[0])]
+
+    def has(self, phrases: Sequence[str]) -> bool:
+        return bool(self.spans(phrases))
+
+    def together(self, first: Sequence[str], second: Sequence[str]) -> bool:
+        """Both kinds of words in one clause, neither negated ("my lips are swelling")."""
+        return any(tx.same_clause(self.text, a, b) for a in self.spans(first) for b in self.spans(second))
+
+
+# --------------------------------------------------------------------------- severity rules
+# Each rule takes a reading and says whether it holds; the first severity with a rule that holds wins.
+
+def emergency_term(r: _Reading) -> bool:
+    """A named emergency sign: "trouble breathing", "swollen lips", "dizzy"."""
+    return bool(r.terms("symptom", "emergency"))
+
+
+def swelling_of_face_or_airway(r: _Reading) -> bool:
+    """A part of the face or airway and a swelling word in one clause: "my lips and cheeks are swelling up"."""
+    t = r.kb.triage
+    return r.together(t.emergency_parts, t.swelling_words) or r.together(t.airway_parts, t.airway_words)
+
+
+def puffy_after_product(r: _Reading) -> bool:
+    """Puffiness of the face or lips tied to the product: "my lips are kinda puffy since I put it on"
+    (puffy eyes on their own are a common cosmetic concern)."""
+    t = r.kb.triage
+    return r.together(t.emergency_parts, t.soft_swelling) and (r.has(t.product_link) or r.has(t.worsening))
+
+
+def spreading_hives(r: _Reading) -> bool:
+    """Hives spreading over the body: "hives going down my neck and onto both arms"."""
+    return r.has(["hives", "hive", "welts"]) and r.has(r.kb.triage.spreading)
+
+
+def _brief(r: _Reading) -> bool:
+    return r.has(r.kb.triage.brief) and not r.has(r.kb.triage.worsening)
+
+
+def only_brief(r: _Reading) -> bool:
+    """Every sensation named is a brief one that settles ("it tingled a bit, then stopped")."""
+    if not _brief(r):
+        return False
+    brief_signs = r.kb.triage.brief_signs
+    reactions = r.terms("symptom", "reaction")
+    return all(tx.has(r.text[e.get("start") or 0:e.get("end") or 0], brief_signs) for e in reactions) and bool(
+        reactions or r.terms("symptom", "mild") or r.has(brief_signs))
+
+
+def reaction_term(r: _Reading) -> bool:
+    """A named reaction: rash, burning, blisters, hives …"""
+    return bool(r.terms("symptom", "reaction"))
+
+
+def sign_tied_to_product(r: _Reading) -> bool:
+    """A sign that is also a concern, tied (in its clause) to the product or getting worse: "redness from the
+    serum keeps getting worse", "bumps since I started"."""
+    t = r.kb.triage
+    return r.together(t.signs, t.product_link) or r.together(t.signs, t.worsening)
+
+
+def reported_reaction(r: _Reading) -> bool:
+    """The classifier is confident this reports a reaction, and it is not a description of skin
+    ("I had a breakout in summer, it left dark marks")."""
+    if r.intent != "report_reaction" or (r.confidence is not None and r.confidence < REPORT_CONFIDENCE):
+        return False
+    describes_skin = any(r.terms(e) for e in PROFILE_ENTITIES)
+    return not describes_skin or r.has(r.kb.triage.product_link) or r.has(r.kb.triage.worsening)
+
+
+def worsening_sensation(r: _Reading) -> bool:
+    """A tingle that won't settle is a reaction."""
+    return bool(r.terms("symptom", "mild")) and r.has(r.kb.triage.worsening)
+
+
+def condition_flare(r: _Reading) -> bool:
+    """A diagnosed condition flaring: "my eczema is flaring"."""
+    return bool(r.terms("medical", "condition")) and r.has(r.kb.triage.flare)
+
+
+def mild_sensation(r: _Reading) -> bool:
+    """A tingle, or a sting that settles."""
+    return bool(r.terms("symptom", "mild")) or only_brief(r)
+
+
+RULES: Tuple[Tuple[str, Tuple], ...] = (
+    ("emergency", (emergency_term, swelling_of_face_or_airway, puffy_after_product, spreading_hives)),
+    ("reaction", (reaction_term, sign_tied_to_product, reported_reaction, worsening_sensation)),
+    ("flare", (condition_flare,)),
+    ("mild", (mild_sensation,)),
+)
+
+
+def severity(r: _Reading) -> Tuple[Optional[str], str]:
+    """The most urgent severity whose rule holds, and that rule's name. A reaction whose every sensation is
+    brief and settles ("stings a little when I apply it, then stops") is mild instead."""
+    for level, rules in RULES:
+        if level == "reaction" and only_brief(r):
+            continue
+        for rule in rules:
+            if rule(r):
+                return level, rule.__name__
+    return None, "none"
+
+
+def prescribed_retinoid(r: _Reading) -> bool:
+    """A prescription-only retinoid named as the user's own ("my derm put me on tretinoin")."""
+    t = r.kb.triage
+    for e in r.terms("ingredient", "retinoid"):
+        start, end = e.get("start") or 0, e.get("end") or 0
+        left, _ = tx.clause(r.text, start, end)
+        if tx.has(r.text[start:end], t.prescription_only) and tx.has(r.text[left:start], t.own_use):
+            return True
+    return False
+
+
+# --------------------------------------------------------------------------- context and claims
+
+def conditions(r: _Reading) -> Tuple[Tuple[str, bool], ...]:
+    """Conditions stated (role none) or denied / past (role "not") in this message, in order."""
+    out: Dict[str, bool] = {}
+    for e in r.entities:
+        condition = CONDITIONS.get((str(e.get("entity")), str(e.get("value"))))
+        if condition and e.get("role") in (None, "not"):
+            out[condition] = e.get("role") is None
+    if "prescription" not in out and prescribed_retinoid(r):
+        out["prescription"] = True
+    return tuple(out.items())
+
+
+#: How far (characters) a product subject may stand before a cure verb: "will it (completely) heal".
+SUBJECT_GAP = 16
+
+
+def claim(r: _Reading) -> Optional[str]:
+    """"approval" for FDA / clinically proven / medical grade; "cure" for a cure claim: a cure word, or a
+    cure verb with an absolute or with the product as its subject."""
+    t = r.kb.triage
+    if r.has(t.approval):
+        return "approval"
+    if tx.has(r.text, t.cure):
+        return "cure"
+    verbs = tx.spans(r.text, t.cure_verbs)
+    if verbs and tx.has(r.text, t.absolutes):
+        return "cure"
+    subjects = tx.spans(r.text, t.product_subjects)
+    if any(0 <= v_start - s_end <= SUBJECT_GAP for _, s_end in subjects for v_start, _ in verbs):
+        return "cure"
+    return None
+
+
+def triage(text: str, entities: Sequence[Mapping[str, Any]], kb: KnowledgeBase, intent: Optional[str] = None,
+           confidence: Optional[float] = None) -> Triage:
+    """Read one message for severity, medical context, procedures and claims."""
+    reading = _Reading(text or "", list(entities), intent, confidence, kb)
+    level, rule = severity(reading)
+    return Triage(
+        severity=level,
+        rule=rule,
+        conditions=conditions(reading),
+        flare=level == "flare",
+        procedure=tx.has(reading.text, kb.triage.procedures),
+        claim=claim(reading),
+    )

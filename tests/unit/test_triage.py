@@ -1,0 +1,180 @@
+"""The safety table: message (+ remembered context) -> severity, conditions and gates, before anything else.
+
+Entities come from the real knowledge-base matcher, as in the NLU; the intent classifier is left out, so each
+row must be decided by the words alone.
+"""
+import pytest
+import spacy
+
+from actions.knowledge.entities import VocabularyMatcher
+from actions.knowledge.resolve import State, Turn, group_entities, resolve
+from actions.knowledge.triage import triage
+
+
+@pytest.fixture(scope="module")
+def read(kb):
+    matcher = VocabularyMatcher(spacy.blank("en"), kb)
+
+    def entities(text):
+        return [{"entity": m.entity, "value": m.value, "start": m.start, "end": m.end,
+                 **({"role": m.role} if m.role else {})} for m in matcher(text)]
+
+    def read(text, intent=None):
+        return triage(text, entities(text), kb, intent)
+
+    read.entities = entities
+    return read
+
+
+@pytest.fixture(scope="module")
+def ask(kb, read):
+    def ask(text, state=None, intent=None):
+        found = read.entities(text)
+        turn = Turn(intent, text, group_entities(found), found=found)
+        return resolve(turn, state or State(), kb.question_cues, kb)
+    return ask
+
+
+EMERGENCIES = [
+    "my lips are swelling up since I put the serum on",
+    "throat feels tight after applying it",
+    "its hard to breath and my face is hot",
+    "my tongue is swollen, is that the serum?",
+    "I feel dizzy and faint after using it",
+    "hives spreading down my arms and chest",
+    "face swelling a lot, what do I do",
+    "my eyes are swollen shut this morning",
+    "lips kinda puffy since i used it lol, how long do i wait before moisturiser?",
+    "struggling to breathe",
+    "trouble swallowing since I applied it",
+]
+
+
+@pytest.mark.parametrize("text", EMERGENCIES)
+def test_emergency_signs_are_emergencies(read, text):
+    assert read(text).severity == "emergency"
+
+
+REACTIONS = [
+    "I got an itchy rash after the serum",
+    "the redness from the serum keeps getting worse",
+    "since I started using it I have little bumps everywhere",
+    "my skin is peeling since I started the serum",
+    "burning on my cheeks, it won't stop",
+    "blisters where I applied it",
+    "stinging that won't settle after applying",
+    "my face went red after applying it and it's spreading",
+    "it's been 3 days and the dryness is getting worse",
+    "breaking out since i started the serum",
+    "itchy and red after i put it on",
+    "it made my skin all blotchy",
+]
+
+
+@pytest.mark.parametrize("text", REACTIONS)
+def test_reactions_are_reactions(read, text):
+    assert read(text).severity == "reaction"
+
+
+@pytest.mark.parametrize("text", [
+    "a slight tingle when I put it on, normal?",
+    "it tingles a bit for a minute then stops",
+    "stings a little for a few seconds",
+])
+def test_brief_sensations_are_mild(read, text):
+    assert read(text).severity == "mild"
+
+
+@pytest.mark.parametrize("text", [
+    "I have redness on my cheeks, can the serum help?",
+    "I have oily skin and breakouts",
+    "my skin is dry and flaky",
+    "had a breakout last summer, it left dark marks",
+    "no swelling or trouble breathing, it just feels a bit warm",
+    "how long do I wait before moisturiser?",
+    "puffy eyes in the morning, will this help?",
+])
+def test_concerns_and_denials_are_not_reactions(read, text):
+    assert read(text).severity in (None, "mild")
+
+
+def test_a_flare_of_a_condition_pauses_the_serum(read):
+    assert read("my eczema is flaring up, can I keep using it?").severity == "flare"
+    assert read("I have eczema, which moisturiser?").severity is None
+
+
+@pytest.mark.parametrize("text, stated, denied", [
+    ("I'm pregnant, can I use retinol?", ["pregnancy"], []),
+    ("I'm not pregnant", [], ["pregnancy"]),
+    ("i am breastfeeding", ["pregnancy"], []),
+    ("I'm on accutane right now", ["prescription"], []),
+    ("I stopped accutane last year", [], ["prescription"]),
+    ("no longer on isotretinoin", [], ["prescription"]),
+    ("I'm 15", ["minor"], []),
+    ("I have psoriasis", ["condition"], []),
+    ("I don't have eczema", [], ["condition"]),
+])
+def test_medical_context_is_read_with_its_polarity(read, text, stated, denied):
+    tri = read(text)
+    assert (tri.stated(), tri.denied()) == (stated, denied)
+
+
+@pytest.mark.parametrize("text, claim", [
+    ("is the serum FDA approved?", "approval"),
+    ("is it clinically proven", "approval"),
+    ("is this medical grade?", "approval"),
+    ("will it cure my rosacea?", "cure"),
+    ("how much serum do I use?", None),
+])
+def test_claims_are_recognised(read, text, claim):
+    assert read(text).claim == claim
+
+
+@pytest.mark.parametrize("text", ["can I use a dermaroller right before the serum?", "microneedling then serum ok?",
+                                  "I had laser last week, can I use it?"])
+def test_procedures_are_recognised(read, text):
+    assert read(text).procedure
+
+
+# --------------------------------------------------------------------------- what the turn then answers
+
+def test_an_emergency_answers_nothing_else(ask):
+    q = ask("my throat is closing up, also how often can I use it?")
+    assert q.triage.severity == "emergency" and q.topic is None and q.safety[0] == "emergency"
+
+
+def test_a_reaction_interrupts_the_question(ask):
+    q = ask("redness from the serum is getting worse, what moisturiser should I use?")
+    assert q.safety[0] == "reaction" and q.topic is None
+
+
+def test_a_mild_sensation_still_gets_its_answer(ask):
+    q = ask("it tingles a bit, how long do I wait before moisturiser?")
+    assert q.safety == ["mild"] and q.topic is not None
+
+
+@pytest.mark.parametrize("condition, said", [("pregnancy", "I'm pregnant"), ("prescription", "I'm on isotretinoin"),
+                                             ("minor", "I'm 16"), ("condition", "I have eczema")])
+def test_a_remembered_condition_gates_later_active_advice(ask, condition, said):
+    first = ask(said)
+    assert condition in first.context.profile.conditions
+    later = ask("can I use retinol after the serum?", State(conditions=[condition]))
+    assert condition in later.safety and later.context.profile.conditions == (condition,)
+
+
+def test_a_denied_condition_lifts_the_gate(ask):
+    q = ask("I'm not pregnant anymore, can I use retinol?", State(conditions=["pregnancy"]))
+    assert "pregnancy" not in q.safety and q.context.profile.conditions == ()
+
+
+def test_after_a_reaction_routine_advice_waits_for_a_doctor(ask):
+    q = ask("can I finish my routine now?", State(reaction="reaction"))
+    assert q.safety[0] == "reaction_remembered" and q.topic is None
+    q = ask("ok it's not that bad, can I just keep going?", State(reaction="emergency"))
+    assert q.safety[0] == "emergency_remembered"
+
+
+def test_claims_and_procedures_get_their_honest_answer(ask):
+    assert ask("is it FDA approved?").safety == ["approval"]
+    q = ask("can I use a dermaroller right before the serum?")
+    assert "procedures" in q.safety and q.topic is None

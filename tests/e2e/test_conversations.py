@@ -119,13 +119,25 @@ def test_human_handoff_keeps_the_place(chat):
 
 
 @pytest.mark.parametrize("message", [
-    "my cheeks are burning and swollen after using it",
     "i broke out in hives after the serum",
+    "the redness from the serum is getting worse every day",
 ])
 def test_reactions_stop_everything_and_point_to_a_doctor(chat, message):
     reply = chat.say(message)
     assert re.search(r"stop using", reply, re.I) and re.search(r"dermatologist|doctor", reply)
-    assert "urgent" in reply
+    assert "emergency" in reply  # what to do if it gets worse
+    assert not re.search(r"may help|pea-sized|5.15 minutes", reply)
+
+
+@pytest.mark.parametrize("message", [
+    "my cheeks are burning and swollen after using it",
+    "my throat feels tight since I put it on, also how often do I use it?",
+])
+def test_emergency_signs_lead_with_emergency_help(chat, message):
+    reply = chat.say(message)
+    assert reply.splitlines()[0].startswith("**Get emergency help now")
+    assert re.search(r"stop using", reply, re.I) and not re.search(r"twice|daily|results vary", reply, re.I)
+    assert not chat.buttons  # no "talk to a person" as the way out
 
 
 @pytest.mark.parametrize("message", [

@@ -17,7 +17,7 @@ MODEL     := $(MODEL_DIR)/assistant.tar.gz
 PYTHON310 ?= $(shell for p in python3.10 $$(ls -d $$(pyenv root 2>/dev/null || echo $$HOME/.pyenv)/versions/3.10.*/bin/python 2>/dev/null | sort -rV); do \
                  "$$p" -c 'import sys; assert sys.version_info[:2] == (3, 10)' >/dev/null 2>&1 && { command -v "$$p"; break; }; done)
 
-.PHONY: help setup train run run-scaled test evaluate bench bench-scaled widget clean
+.PHONY: help setup train run run-scaled test evaluate explain bench bench-scaled widget clean
 
 help:
 	@echo "make run       set up, train when needed, serve the assistant (REST/socket.io :5005, actions :5055, demo :8080)"
@@ -25,6 +25,7 @@ help:
 	@echo "make test      set up, train when needed, run the whole test suite"
 	@echo "make train     retrain the model if data/config/domain/knowledge changed"
 	@echo "make evaluate  NLU held-out + cross-validation report, core story report"
+	@echo "make explain MSG=\"...\" [STATE='{\"skin_types\":[\"oily\"]}']  what one message is understood as, which step decided, the reply"
 	@echo "make bench     load benchmark against this assistant and stock 'rasa init'"
 	@echo "make bench-scaled the same load against make run and make run-scaled, side by side"
 	@echo "make widget    rebuild the chat widget bundle web/dist/widget.js from web/src (needs npm)"
@@ -66,6 +67,9 @@ test: setup $(MODEL)
 
 evaluate: setup
 	$(PY) -m scripts.evaluate
+
+explain: setup $(MODEL)
+	@$(PY) -m scripts.explain "$(MSG)" --state '$(or $(STATE),{})' 2>/dev/null
 
 bench: setup $(MODEL)
 	$(PY) -m scripts.bench $(BENCH_ARGS)

@@ -85,6 +85,7 @@ def remember(answer: Optional[Answer], time: Optional[str], question: Optional[Q
             earlier = tracker.get_slot("reaction") if tracker is not None else None
             events.append(SlotSet("reaction", "emergency" if "emergency" in (earlier, tri.severity) else "reaction"))
     if answer is None:
-        return events
+        remembered = question.remembers if question is not None else None
+        return events + ([SlotSet("last_topic", remembered)] if remembered else [])
     return events + [SlotSet("last_topic", answer.topic), SlotSet("last_time", time),
                      SlotSet("pending_topic", answer.topic if answer.asks_profile else None)]

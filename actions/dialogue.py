@@ -14,6 +14,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.common import kb, remember, state_from, turn_from
 from actions.knowledge import query
 from actions.knowledge.query import Context
+from actions.knowledge.reply import compose
 from actions.knowledge.resolve import Question
 from actions.render import utter
 
@@ -23,22 +24,9 @@ def respond(dispatcher: CollectingDispatcher, tracker: Tracker, question: Questi
     if question.topic == "walkthrough_next":
         return walk(dispatcher, tracker, "walkthrough_next")
     base = kb()
-    if question.triage.severity == "emergency":
-        # emergency help is the whole reply: nothing before it, nothing promotional after it
-        utter(dispatcher, base, [query.safety(base, "emergency")])
-        return remember(None, None, question, tracker)
-    answers = [query.safety(base, kind) for kind in question.safety]
-    if question.resumed:
-        answers.append(query.profile_noted(base, question.context))
-    answer = query.answer(base, question.topic, question.context) if question.topic else None
-    if answer is not None:
-        answers.append(answer)
-    if question.also:
-        answers.append(query.answer(base, question.also, question.context))
-    if not answers:
-        answers.append(query.not_covered(base, question.context))
+    answers, main = compose(base, question)
     utter(dispatcher, base, answers)
-    return remember(answer, question.context.time, question, tracker)
+    return remember(main, question.context.time, question, tracker)
 
 
 def walkthrough_position(tracker: Tracker) -> Optional[int]:
@@ -59,7 +47,7 @@ def walk(dispatcher: CollectingDispatcher, tracker: Tracker, intent: Optional[st
         position, time = None, turn.time
     ctx = context_for(tracker, time)
     if intent == "walkthrough_stop":
-        utter(dispatcher, base, [query.walkthrough_stopped()])
+        utter(dispatcher, base, [query.walkthrough_stopped(base)])
         return [SlotSet("walkthrough_step", None)]
     if intent == "walkthrough_where":
         utter(dispatcher, base, [query.walkthrough_position(base, ctx, position)])

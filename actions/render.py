@@ -1,37 +1,48 @@
-"""Answers -> channel-neutral messages (markdown text + quick-reply buttons)."""
+"""Answers -> channel-neutral messages (markdown text + quick-reply buttons).
+
+A reply is one message: its answers' lines (a line already said in the reply is not said again), one short
+source line naming at most two protocol sections, and the last answer's quick replies.
+"""
 from __future__ import annotations
 
 from typing import Any, Dict, List
 
 from actions.knowledge import KnowledgeBase
-from actions.knowledge.query import Answer
+from actions.knowledge.query import Answer, say
+
+#: Sections named on the source line at most (the first ones the reply draws on).
+MAX_SOURCES = 2
 
 
-def message(kb: KnowledgeBase, answer: Answer, cite: bool = True) -> Dict[str, Any]:
-    """One bot message: the answer's text, the protocol sections it follows, its quick replies."""
-    text = answer.text
-    titles = answer.section_titles(kb) if cite else []
-    if titles:
-        text += "\n_Protocol: " + "; ".join(titles) + "_"
-    return {"text": text, "buttons": [{"title": t, "payload": p} for t, p in answer.buttons]}
+def short_title(title: str) -> str:
+    """'Application Steps › 2. Apply Exosome Serum › Absorption Time' -> 'Absorption Time'."""
+    last = title.split("›")[-1].strip()
+    number, _, rest = last.partition(". ")
+    return rest if number.isdigit() and rest else last
 
 
-def _without_repeats(answers: List[Answer]) -> List[Answer]:
-    """Drop lines an earlier answer of the same reply already said (a safety note and an ingredient's caution)."""
-    seen, kept = set(), []
+def source_line(kb: KnowledgeBase, answers: List[Answer]) -> str:
+    titles: List[str] = []
     for answer in answers:
-        lines = [line for line in answer.text.split("\n") if line not in seen]
-        seen.update(lines)
-        if lines:
-            kept.append(Answer(answer.topic, "\n".join(lines), answer.sources, answer.buttons, answer.asks_profile))
-    return kept
+        for title in answer.section_titles(kb):
+            if short_title(title) not in titles:
+                titles.append(short_title(title))
+    return say(kb, "source_line", titles=" · ".join(titles[:MAX_SOURCES])) if titles else ""
+
+
+def message(kb: KnowledgeBase, answers: List[Answer], cite: bool = True) -> Dict[str, Any]:
+    """One bot message for a reply made of ``answers``."""
+    lines: List[str] = []
+    for answer in answers:
+        lines += [line for line in answer.text.split("\n") if line and line not in lines]
+    cited = source_line(kb, answers) if cite else ""
+    text = "\n".join(lines + ([cited] if cited else []))
+    last = next((a for a in reversed(answers) if a.buttons), None)
+    return {"text": text, "buttons": [{"title": t, "payload": p} for t, p in (last.buttons if last else [])]}
 
 
 def utter(dispatcher, kb: KnowledgeBase, answers: List[Answer]) -> None:
-    """Send answers as messages; buttons go with the last one so they sit under the reply."""
-    answers = _without_repeats([a for a in answers if a.text])
-    for i, answer in enumerate(answers):
-        msg = message(kb, answer)
-        if i < len(answers) - 1:
-            msg["buttons"] = []
-        dispatcher.utter_message(**msg)
+    """Send a reply as one message; buttons sit under it."""
+    answers = [a for a in answers if a.text]
+    if answers:
+        dispatcher.utter_message(**message(kb, answers))

@@ -49,7 +49,9 @@ def parse_knowledge(text: str, origin: str = "<string>") -> KnowledgeBase:
     except ValidationError as error:
         problems = [f"  {_entry_path(raw, e['loc'])}: {e['msg']}" for e in error.errors()]
         raise KnowledgeBaseError(f"{origin}: {len(problems)} problem(s):\n" + "\n".join(problems)) from None
-    problems = kb.check_references()
+    from .query import USES  # the ids the code relies on
+
+    problems = kb.check_references() + kb.check_uses(USES)
     if problems:
         raise KnowledgeBaseError(f"{origin}: {len(problems)} problem(s):\n" + "\n".join(f"  {p}" for p in problems))
     return kb

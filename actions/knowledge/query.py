@@ -1,8 +1,15 @@
 """Answer questions about the protocol for one user's profile — pure Python, no Rasa.
 
 Every public function takes the knowledge base and a :class:`Context` (profile plus what the user is
-asking about) and returns an :class:`Answer`: markdown text, the protocol sections it follows, and
-quick replies. Texts come from ``protocol.yml`` only; this module just chooses and orders them.
+asking about) and returns an :class:`Answer`: markdown text, the protocol sections it follows, and quick
+replies. Every sentence comes from ``protocol.yml`` (facts, ``phrases`` and ``buttons``); this module only
+chooses and orders them, by these composition rules:
+
+* the asked fact first; then only what matters for the profile the user gave (no caveat for a skin type,
+  tone or condition they did not give);
+* a condition (pregnancy, prescription, a skin condition, under 18) puts active and exfoliant advice on
+  hold: the referral instead of, not beside, the advice;
+* no disclaimer or "results vary" glued on; one source line per reply (see ``actions/render.py``).
 """
 from __future__ import annotations
 
@@ -14,12 +21,39 @@ from .schema import Fact, Ingredient, KnowledgeBase, SkinTone, SkinType, Step
 
 #: Concerns for which the protocol's darker-tones/hyperpigmentation section applies whatever the tone.
 PIGMENT_CONCERNS = frozenset({"hyperpigmentation", "pih", "melasma", "uneven_tone"})
-#: Ingredient categories a pregnancy, prescription or age flag puts on hold until a doctor says yes.
+#: Ingredient categories a condition puts on hold until a doctor says yes.
 CAUTION_CATEGORIES = frozenset({"active", "strong"})
+#: Conditions that gate active advice, in the order their referrals are given.
+GATING_CONDITIONS = ("pregnancy", "minor", "prescription", "condition")
 
 Button = Tuple[str, str]  # (title, payload)
 #: Which skin-type field personalises which routine step.
 STEP_ADVICE = {"cleanse": "cleansing", "treatments": "layering", "moisturize": "moisturizer"}
+#: Skin-type fields that suggest an active or an exfoliant: held back while a condition gates them.
+GATED_FIELDS = frozenset({"exfoliation"})
+
+#: Every id this module relies on; the loader checks the knowledge base has them all (a brand's copy that
+#: renames one fails at start-up). A test checks this list against the code.
+USES: Dict[str, Tuple[str, ...]] = {
+    "phrases": (
+        "for_profile", "when_am", "when_pm", "routine_intro", "routine_pm_note", "tailor_prompt", "for_type",
+        "for_pigment", "for_darker", "for_darker_or_pigment", "where_type", "card_title", "card_am", "card_pm",
+        "card_spf", "card_wait", "card_mineral", "card_brightening", "adjust_ask", "adjust_intro", "profile_ack",
+        "brightening_list", "step_head", "why", "absorb_then", "and_sunscreen", "order_line",
+        "ingredient_unknown", "am_spf", "combine_unknown", "toner_note", "sunscreen_night", "exfoliation_depends",
+        "actives_exfoliants", "avoid_depends", "not_covered", "not_covered_area", "walk_done", "walk_head",
+        "walk_wait_head", "walk_optional", "walk_not_started", "walk_position", "walk_stopped", "reminder_set",
+        "seconds", "minutes", "reminder_fired", "reminder_next", "patch_sensitive", "source_line",
+    ),
+    "buttons": ("walkthrough", "avoid", "routine", "remind", "routine_am", "routine_pm", "retinol", "vitamin_c",
+                "niacinamide", "darker", "next", "back", "repeat", "start_again", "card", "person"),
+    "steps": ("cleanse", "apply_serum", "absorb", "treatments", "moisturize", "sunscreen"),
+    "principles": ("allow_absorption", "consistency", "sun_protection", "hydration"),
+    "skin_tones": ("darker",),
+    "ingredients": ("hydroquinone", "retinoid", "vitamin_c"),
+    "sections": ("not_in_protocol", "safety_policy"),
+    "safety": GATING_CONDITIONS,
+}
 
 
 @dataclass(frozen=True)
@@ -29,7 +63,7 @@ class Profile:
     skin_types: Tuple[str, ...] = ()
     skin_tone: Optional[str] = None
     concerns: Tuple[str, ...] = ()
-    #: safety flags the user mentioned: pregnancy, minor, prescription
+    #: medical context the user gave: pregnancy, minor, prescription, condition
     conditions: Tuple[str, ...] = ()
 
     @property
@@ -39,6 +73,11 @@ class Profile:
     @property
     def pigment_prone(self) -> bool:
         return self.skin_tone == "darker" or bool(PIGMENT_CONCERNS & set(self.concerns))
+
+    @property
+    def gated(self) -> bool:
+        """Active and exfoliant advice waits for a doctor's word."""
+        return any(c in GATING_CONDITIONS for c in self.conditions)
 
 
 @dataclass(frozen=True)
@@ -74,15 +113,25 @@ class Answer:
         return seen
 
 
+def say(kb: KnowledgeBase, phrase_id: str, **values: object) -> str:
+    """One of the knowledge base's own phrases, filled in."""
+    return kb.phrases[phrase_id].text.format(**values)
+
+
+def buttons(kb: KnowledgeBase, *ids: str) -> List[Button]:
+    return [(kb.buttons[i].title, kb.buttons[i].payload) for i in ids]
+
+
 class _Writer:
     """Collects lines and the sources they come from."""
 
-    def __init__(self) -> None:
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self.kb = kb
         self.lines: List[str] = []
         self.sources: List[str] = []
 
     def add(self, text: Optional[str], source: Optional[str] = None, prefix: str = "") -> None:
-        if text:
+        if text and (prefix + text.strip()) not in self.lines:
             self.lines.append(prefix + text.strip())
             if source and source not in self.sources:
                 self.sources.append(source)
@@ -90,8 +139,19 @@ class _Writer:
     def fact(self, fact: Fact, prefix: str = "") -> None:
         self.add(fact.text, fact.source, prefix)
 
-    def answer(self, topic: str, buttons: Sequence[Button] = (), asks_profile: bool = False) -> Answer:
-        return Answer(topic, "\n".join(self.lines), self.sources, list(buttons), asks_profile)
+    def say(self, phrase_id: str, prefix: str = "", **values: object) -> None:
+        phrase = self.kb.phrases[phrase_id]
+        self.add(phrase.text.format(**values), phrase.source, prefix)
+
+    def referrals(self, profile: Profile) -> bool:
+        """The referral for each gating condition; True when there was one."""
+        for condition in GATING_CONDITIONS:
+            if condition in profile.conditions:
+                self.fact(getattr(self.kb.safety, condition))
+        return profile.gated
+
+    def answer(self, topic: str, button_list: Sequence[Button] = (), asks_profile: bool = False) -> Answer:
+        return Answer(topic, "\n".join(self.lines), self.sources, list(button_list), asks_profile)
 
 
 # --------------------------------------------------------------------------- lookups
@@ -112,9 +172,22 @@ def step(kb: KnowledgeBase, step_id: str) -> Step:
     return next(s for s in kb.steps if s.id == step_id)
 
 
+def principle(kb: KnowledgeBase, principle_id: str):
+    return next(p for p in kb.principles if p.id == principle_id)
+
+
 def routine_steps(kb: KnowledgeBase, time: Optional[str]) -> List[Step]:
-    """The steps of the AM (default) or PM routine, in order."""
+    """The stages of the AM (default) or PM routine, in order (the absorption wait is a stage of step 2)."""
     return [s for s in kb.steps if not (s.am_only and time == "pm")]
+
+
+def step_numbered(kb: KnowledgeBase, number: int) -> Optional[Step]:
+    """The protocol's step ``number`` (1–5), as users count them."""
+    return next((s for s in kb.steps if s.number == number and not s.wait), None)
+
+
+def step_count(kb: KnowledgeBase, time: Optional[str]) -> int:
+    return len({s.number for s in routine_steps(kb, time)})
 
 
 def describe_profile(kb: KnowledgeBase, profile: Profile) -> str:
@@ -124,6 +197,10 @@ def describe_profile(kb: KnowledgeBase, profile: Profile) -> str:
     labels = {c.id: c.label for c in kb.concerns}
     parts += [labels[c] for c in profile.concerns if c in labels]
     return ", ".join(parts)
+
+
+def _for_profile(kb: KnowledgeBase, p: Profile) -> str:
+    return say(kb, "for_profile", profile=describe_profile(kb, p)) if not p.is_empty else ""
 
 
 def _types(kb: KnowledgeBase, profile: Profile) -> List[SkinType]:
@@ -161,239 +238,246 @@ def _uncovered_guidance(kb: KnowledgeBase, p: Profile, w: _Writer) -> None:
     uncovered = [t for t in _types(kb, p) if not t.covered]
     if not uncovered or _covered_types(kb, p):
         return
-    for principle in kb.principles:
-        w.add(principle.text, principle.source, prefix=f"• **{principle.title}:** ")
+    for pr in kb.principles:
+        w.add(pr.text, pr.source, prefix=f"• **{pr.title}:** ")
     for related in dict.fromkeys(r for t in uncovered for r in t.related):
         t = skin_type(kb, related)
-        w.add(f"{t.cleansing} {t.moisturizer}", t.source, prefix=f"• _Where your skin is {t.label}:_ ")
+        w.add(f"{t.cleansing} {t.moisturizer}", t.source, prefix=say(kb, "where_type", label=t.label))
 
 
-def _for(t: SkinType) -> str:
-    return f"_For {t.label} skin:_ "
+def _for(kb: KnowledgeBase, t: SkinType) -> str:
+    return say(kb, "for_type", label=t.label)
 
 
 def _skin_type_buttons(kb: KnowledgeBase) -> List[Button]:
     return [(t.label.capitalize(), f'/inform_profile{{"skin_type":"{t.id}"}}') for t in kb.skin_types]
 
 
-NEXT_BUTTONS: List[Button] = [("Walk me through it", "/walkthrough_start"), ("What should I avoid?", "/ask_avoid")]
+def _next(kb: KnowledgeBase) -> List[Button]:
+    return buttons(kb, "walkthrough")
+
+
+def _brightening_list(kb: KnowledgeBase) -> str:
+    labels = [ingredient(kb, i).label for i in skin_tone(kb, "darker").brightening]
+    return say(kb, "brightening_list", names="; ".join(labels))
+
+
+def _treatments_text(kb: KnowledgeBase, p: Profile) -> Tuple[str, str]:
+    """Step 3's text, or — while a condition gates actives — the referral in its place."""
+    if p.gated:
+        condition = next(c for c in GATING_CONDITIONS if c in p.conditions)
+        fact = getattr(kb.safety, condition)
+        return fact.text, fact.source
+    s = step(kb, "treatments")
+    return s.text, s.source
 
 
 # --------------------------------------------------------------------------- answers
 
 def routine(kb: KnowledgeBase, ctx: Context) -> Answer:
-    """The whole routine, with the profile's adjustments folded into the steps they change."""
-    p, w = ctx.profile, _Writer()
-    when = {"am": "morning ", "pm": "evening "}.get(ctx.time or "", "")
-    w.add(f"Here's the {when}routine" + (f" for your {describe_profile(kb, p)}:" if not p.is_empty else ":"))
+    """The whole routine in the protocol's numbering, with the profile's adjustments in the steps they change."""
+    p, w = ctx.profile, _Writer(kb)
+    when = say(kb, "when_am") if ctx.time == "am" else say(kb, "when_pm") if ctx.time == "pm" else ""
+    w.say("routine_intro", when=when, for_profile=_for_profile(kb, p))
     types, darker = _covered_types(kb, p), _darker(kb, p)
-    for n, s in enumerate(routine_steps(kb, ctx.time), 1):
-        w.add(f"{n}. **{s.title}** — {s.text}", s.source)
+    for s in routine_steps(kb, ctx.time):
+        text, source = _treatments_text(kb, p) if s.id == "treatments" else (s.text, s.source)
+        if s.wait:
+            w.add(f"⏱ {text}", source, prefix="   ")
+            continue
+        w.add(f"{s.number}. **{s.title}** — {text}", source)
         for t in types:
-            if s.id in STEP_ADVICE:
-                w.add(getattr(t, STEP_ADVICE[s.id]), t.source, prefix="   " + _for(t))
-        if darker and s.id == "treatments" and ctx.time != "am":
-            w.add(darker.layering_pm, darker.source, prefix="   _For hyperpigmentation:_ ")
+            if s.id in STEP_ADVICE and not (p.gated and s.id == "treatments"):
+                w.add(getattr(t, STEP_ADVICE[s.id]), t.source, prefix="   " + _for(kb, t))
+        if darker and s.id == "treatments" and ctx.time != "am" and not p.gated:
+            w.add(darker.layering_pm, darker.source, prefix="   " + say(kb, "for_pigment"))
         if darker and s.id == "sunscreen":
-            w.add(darker.sunscreen_type, darker.source, prefix="   _For darker tones:_ ")
+            w.add(darker.sunscreen_type, darker.source, prefix="   " + say(kb, "for_darker"))
     if ctx.time == "pm":
-        w.add("Sunscreen is the last step of the morning routine only.", "step_5")
+        w.say("routine_pm_note")
     _uncovered_notes(kb, p, w)
-    buttons = list(NEXT_BUTTONS)
     if p.is_empty:
-        w.add("Tell me your skin type or tone and I'll tailor each step.")
-        buttons = _skin_type_buttons(kb)[:3] + buttons[:1]
-    return w.answer("routine", buttons)
+        w.say("tailor_prompt")
+        return w.answer("routine", _skin_type_buttons(kb)[:3] + _next(kb))
+    return w.answer("routine", buttons(kb, "walkthrough", "avoid"))
 
 
 def summary(kb: KnowledgeBase, ctx: Context) -> Answer:
     """A short AM / PM card."""
-    p, w = ctx.profile, _Writer()
+    p, w = ctx.profile, _Writer(kb)
     types, darker = _covered_types(kb, p), _darker(kb, p)
-    title = f"**Your routine card** ({describe_profile(kb, p)})" if not p.is_empty else "**Routine card**"
-    w.add(title)
-    for time, label in (("am", "☀️ **Morning**"), ("pm", "🌙 **Evening**")):
+    w.say("card_title", for_profile=f" ({describe_profile(kb, p)})" if not p.is_empty else "")
+    for time, label in (("am", "card_am"), ("pm", "card_pm")):
         names = []
         for s in routine_steps(kb, time):
-            name = s.title.split(" (")[0]
+            low, high = s.minutes or (0, 0)
+            name = s.title.split(" (")[0] + (say(kb, "card_wait", low=low, high=high) if s.wait else "")
             if s.id == "sunscreen":
-                name = "broad-spectrum SPF 30+" + (" (mineral)" if darker else "")
-            if s.id == "treatments" and time == "pm" and darker:
-                name += " (brightening, e.g. niacinamide)"
+                name = say(kb, "card_spf") + (say(kb, "card_mineral") if darker else "")
+            if s.id == "treatments" and time == "pm" and darker and not p.gated:
+                name += say(kb, "card_brightening")
             names.append(name)
-        w.add(f"{label}: " + " → ".join(names), "step_1")
+        w.add(f"{say(kb, label)}: " + " → ".join(names), "step_1")
     for t in types:
-        w.add(f"{t.cleansing} {t.moisturizer} {t.avoid}", t.source, prefix=_for(t))
-    w.add(kb.key_considerations.frequency.text, kb.key_considerations.frequency.source)
-    return w.answer("summary", NEXT_BUTTONS[:1])
+        w.add(f"{t.cleansing} {t.moisturizer} {t.avoid}", t.source, prefix=_for(kb, t))
+    _uncovered_notes(kb, p, w)
+    return w.answer("summary", _next(kb))
 
 
 def adjustments(kb: KnowledgeBase, ctx: Context) -> Answer:
     """Everything the protocol changes for this profile."""
-    p, w = ctx.profile, _Writer()
+    p, w = ctx.profile, _Writer(kb)
     if not p.is_empty and not _covered_types(kb, p) and not p.pigment_prone:
         _uncovered_guidance(kb, p, w)  # no section of its own: the general principles, said so
-        return w.answer("adjustments", [("Show my routine", "/ask_routine"), NEXT_BUTTONS[0]])
+        return w.answer("adjustments", buttons(kb, "routine", "walkthrough"))
     if p.is_empty:
-        w.add("The protocol adapts to skin type (oily/acne-prone, dry/dehydrated, sensitive/rosacea-prone) "
-              "and to darker skin tones prone to hyperpigmentation. Which fits you?")
-        buttons = _skin_type_buttons(kb)[:3] + [("Darker skin tone", '/inform_profile{"skin_tone":"darker"}')]
-        return w.answer("adjustments", buttons, asks_profile=True)
-    w.add(f"For your {describe_profile(kb, p)}:")
+        w.say("adjust_ask")
+        return w.answer("adjustments", _skin_type_buttons(kb)[:3] + buttons(kb, "darker"), asks_profile=True)
+    w.say("adjust_intro", profile=describe_profile(kb, p))
+    w.referrals(p)
     for t in _covered_types(kb, p):
         w.add(f"**{t.label.capitalize()}** — {t.serum} {t.cleansing} {t.layering} {t.moisturizer} {t.avoid}", t.source)
-        if t.exfoliation and t.exfoliation not in (t.avoid or ""):
+        if t.exfoliation and t.exfoliation not in (t.avoid or "") and not p.gated:
             w.add(t.exfoliation, t.source, prefix="   ")
     darker = _darker(kb, p)
     if darker:
-        w.add(f"**Hyperpigmentation** — {darker.relevance} {darker.serum} {darker.layering_pm}", darker.source)
+        layering = "" if p.gated else f" {darker.layering_pm}"
+        w.add(f"**{say(kb, 'for_pigment').strip(' _:')}** — {darker.relevance} {darker.serum}{layering}", darker.source)
         w.add(darker.sun_protection + " " + darker.sunscreen_type, darker.source, prefix="   ")
-        w.add(darker.exfoliation, darker.source, prefix="   ")
+        w.add(darker.avoid if p.gated else darker.exfoliation, darker.source, prefix="   ")
     _uncovered_notes(kb, p, w)
-    return w.answer("adjustments", NEXT_BUTTONS)
+    return w.answer("adjustments", buttons(kb, "routine", "walkthrough"))
 
 
 def profile_ack(kb: KnowledgeBase, ctx: Context) -> Answer:
     """Acknowledge a profile update with what it changes, briefly."""
-    p, w = ctx.profile, _Writer()
-    w.add(f"Got it — {describe_profile(kb, p)}. Here's what that changes:")
+    p, w = ctx.profile, _Writer(kb)
+    if p.is_empty:
+        return adjustments(kb, ctx)  # nothing recognised to acknowledge: ask which skin it is
+    w.say("profile_ack", profile=describe_profile(kb, p))
     for t in _covered_types(kb, p):
-        w.add(f"{t.serum} {t.cleansing} {t.layering} {t.moisturizer} {t.avoid}", t.source, prefix="• " + _for(t))
+        w.add(f"{t.serum} {t.cleansing} {t.layering} {t.moisturizer} {t.avoid}", t.source, prefix="• " + _for(kb, t))
     darker = _darker(kb, p)
     if darker:
-        w.add(f"{darker.serum} {darker.layering_pm}", darker.source, prefix="• _For hyperpigmentation:_ ")
-        w.add(_brightening_list(kb), "tone_darker", prefix="   ")
-        w.add(darker.sunscreen_type, darker.source, prefix="   ")
+        if p.gated:
+            w.add(f"{darker.serum} {darker.sunscreen_type}", darker.source, prefix="• " + say(kb, "for_pigment"))
+        else:
+            w.add(f"{darker.serum} {darker.layering_pm} {_brightening_list(kb)}", darker.source,
+                  prefix="• " + say(kb, "for_pigment"))
+            w.add(darker.sunscreen_type, darker.source, prefix="   ")
     _uncovered_guidance(kb, p, w)
-    return w.answer("profile", [("Show my routine", "/ask_routine"), *NEXT_BUTTONS])
+    return w.answer("profile", buttons(kb, "routine", "walkthrough"))
 
 
 def profile_noted(kb: KnowledgeBase, ctx: Context) -> Answer:
     """A one-line acknowledgement, when the profile answers a question asked just before."""
-    return Answer("profile_noted", f"Got it — {describe_profile(kb, ctx.profile)}.")
-
-
-def _brightening_list(kb: KnowledgeBase) -> str:
-    labels = [ingredient(kb, i).label for i in skin_tone(kb, "darker").brightening]
-    return "Brightening options the protocol names: " + "; ".join(labels) + "."
+    return Answer("profile_noted", say(kb, "profile_ack", profile=describe_profile(kb, ctx.profile)))
 
 
 def step_detail(kb: KnowledgeBase, ctx: Context) -> Answer:
-    """One step: what, why, and what the profile changes."""
-    p, w = ctx.profile, _Writer()
+    """One step: what, why, and what the profile changes about it."""
+    p, w = ctx.profile, _Writer(kb)
     s = step(kb, ctx.step or "apply_serum")
-    w.add(f"**Step {s.number}: {s.title}** — {s.text}", s.source)
-    w.add(s.why, s.source, prefix="Why: ")
-    advice = {**STEP_ADVICE, "apply_serum": "serum"}  # asked about one step, say what the serum may do too
+    text, source = _treatments_text(kb, p) if s.id == "treatments" else (s.text, s.source)
+    w.add(say(kb, "step_head", number=s.number, title=s.title, text=text), source)
+    if not (p.gated and s.id == "treatments"):
+        w.add(say(kb, "why", text=s.why), s.source)
+    advice = {**STEP_ADVICE, "apply_serum": "serum"}
     for t in _covered_types(kb, p):
-        if s.id in advice:
-            w.add(getattr(t, advice[s.id]), t.source, prefix=_for(t))
+        if s.id in advice and not (p.gated and s.id == "treatments"):
+            w.add(getattr(t, advice[s.id]), t.source, prefix=_for(kb, t))
     darker = _darker(kb, p)
     if darker and s.id == "sunscreen":
         w.add(f"{darker.sun_protection} {darker.sunscreen_type}", darker.source)
-    if darker and s.id == "treatments":
+    if darker and s.id == "treatments" and not p.gated:
         w.add(f"{darker.layering_pm} {_brightening_list(kb)}", darker.source)
-    if s.id == "absorb":
-        principle = next(pr for pr in kb.principles if pr.id == "allow_absorption")
-        w.add(principle.text, principle.source)
-    return w.answer("step", NEXT_BUTTONS[:1])
+    return w.answer("step", _next(kb))
 
 
 def absorption(kb: KnowledgeBase, ctx: Context) -> Answer:
-    w = _Writer()
+    w = _Writer(kb)
     s = step(kb, "absorb")
     w.add(f"{s.text} {s.why}", s.source)
-    w.add("Then continue with any optional actives, then your moisturiser"
-          + (" and, in the morning, sunscreen." if ctx.time != "pm" else "."), "step_3")
-    return w.answer("absorption", [("Remind me when it's absorbed", "/set_reminder"), NEXT_BUTTONS[0]])
+    w.say("absorb_then", and_sunscreen="" if ctx.time == "pm" else say(kb, "and_sunscreen"))
+    return w.answer("absorption", buttons(kb, "remind", "walkthrough"))
 
 
 def amount(kb: KnowledgeBase, ctx: Context) -> Answer:
-    w = _Writer()
+    w = _Writer(kb)
     s = step(kb, "apply_serum")
     w.add(s.text, s.source)
-    w.add(kb.key_considerations.frequency.text, kb.key_considerations.frequency.source)
-    return w.answer("amount", NEXT_BUTTONS[:1])
+    return w.answer("amount", _next(kb))
 
 
 def frequency(kb: KnowledgeBase, ctx: Context) -> Answer:
-    w = _Writer()
+    w = _Writer(kb)
     w.fact(kb.key_considerations.frequency)
-    consistency = next(pr for pr in kb.principles if pr.id == "consistency")
+    consistency = principle(kb, "consistency")
     w.add(consistency.text, consistency.source)
-    w.add(step(kb, "sunscreen").text, "step_5", prefix="If you use it in the morning: ")
-    return w.answer("frequency", [("Morning routine", '/ask_routine{"time_of_day":"am"}'),
-                                  ("Evening routine", '/ask_routine{"time_of_day":"pm"}')])
+    return w.answer("frequency", buttons(kb, "routine_am", "routine_pm"))
+
+
+def _order(kb: KnowledgeBase, time: Optional[str]) -> str:
+    return " → ".join(f"{s.number}. {s.title}" for s in routine_steps(kb, time) if not s.wait)
 
 
 def layering(kb: KnowledgeBase, ctx: Context) -> Answer:
     """Product order, and where a named product goes."""
-    p, w = ctx.profile, _Writer()
+    p, w = ctx.profile, _Writer(kb)
     w.fact(kb.key_considerations.layering)
     prod = next((x for x in kb.products if x.id == ctx.product and x.step and x.id != "serum"), None)
     if prod:
         s = step(kb, prod.step)
         w.add(f"**{s.title}** — {s.text} {s.why}", s.source)
-    order = " → ".join(s.title for s in routine_steps(kb, ctx.time))
-    w.add(f"Order: {order}.", "step_3")
-    w.add(step(kb, "treatments").text, "step_3")
+    w.say("order_line", order=_order(kb, ctx.time))
+    if not w.referrals(p):
+        w.add(*_treatments_text(kb, p))
     for t in _covered_types(kb, p):
-        w.add(f"{t.layering} {t.moisturizer}", t.source, prefix=_for(t))
+        w.add(t.moisturizer if p.gated else f"{t.layering} {t.moisturizer}", t.source, prefix=_for(kb, t))
     darker = _darker(kb, p)
-    if darker:
-        w.add(f"{darker.layering_pm} {_brightening_list(kb)}", darker.source, prefix="_For hyperpigmentation:_ ")
+    if darker and not p.gated:
+        w.add(f"{darker.layering_pm} {_brightening_list(kb)}", darker.source, prefix=say(kb, "for_pigment"))
     _uncovered_notes(kb, p, w)
-    return w.answer("layering", NEXT_BUTTONS[:1])
+    return w.answer("layering", _next(kb))
 
 
-def _caution_for(kb: KnowledgeBase, p: Profile, ing: Ingredient, w: _Writer) -> bool:
-    """Add safety flags that put this ingredient on hold; True when no placement advice may follow.
-
-    Pregnancy and age hold everything back; a prescription still gets the protocol's general rule,
-    after the advice to check with the prescriber."""
-    if ing.category not in CAUTION_CATEGORIES:
-        return False
-    held = False
-    for condition in ("pregnancy", "minor", "prescription", "condition"):
-        if condition in p.conditions:
-            w.fact(getattr(kb.safety, condition))
-            held = True  # the referral instead of, not beside, the advice it gates
-    return held
+def _held(kb: KnowledgeBase, p: Profile, ing: Ingredient, w: _Writer) -> bool:
+    """The referral for an active while a condition gates it; True when no placement advice may follow."""
+    return ing.category in CAUTION_CATEGORIES and w.referrals(p)
 
 
 def ingredient_answer(kb: KnowledgeBase, ctx: Context) -> Answer:
-    """Where each asked-about ingredient goes and what the profile changes about it."""
-    p, w = ctx.profile, _Writer()
+    """Where each asked-about ingredient goes, and what the user's own profile changes about it."""
+    p, w = ctx.profile, _Writer(kb)
     if not ctx.ingredients:
         # an ingredient the vocabulary does not know, or none named: the protocol's general rules
-        w.add("The protocol doesn't mention that ingredient specifically, so here are its general rules:",
-              "not_in_protocol")
-        w.add(step(kb, "treatments").text, "step_3", prefix="• ")
+        w.say("ingredient_unknown")
+        if not w.referrals(p):
+            w.add(step(kb, "treatments").text, "step_3", prefix="• ")
         w.add(kb.key_considerations.layering.text, kb.key_considerations.layering.source, prefix="• ")
-        w.add(kb.key_considerations.patch_test.text, kb.key_considerations.patch_test.source, prefix="• ")
-        return w.answer("ingredient", [("Retinol", '/ask_ingredient{"ingredient":"retinoid"}'),
-                                       ("Vitamin C", '/ask_ingredient{"ingredient":"vitamin_c"}'),
-                                       ("Niacinamide", '/ask_ingredient{"ingredient":"niacinamide"}')])
+        return w.answer("ingredient", buttons(kb, "retinol", "vitamin_c", "niacinamide"))
+    advised = False
     for ing_id in ctx.ingredients:
         ing = ingredient(kb, ing_id)
-        if _caution_for(kb, p, ing, w):
+        if _held(kb, p, ing, w):
             continue  # no placement advice that could read as a "yes"
+        advised = advised or ing.category in CAUTION_CATEGORIES
         for n, fact in enumerate(ing.general):
             w.fact(fact, prefix=f"**{ing.label.capitalize()}:** " if n == 0 and len(ctx.ingredients) > 1 else "")
-        # with a profile, what it changes; without one, what the protocol says for each skin
-        types = [t.id for t in _covered_types(kb, p)] if not p.is_empty else list(ing.by_type)
-        for type_id in types:
+        # with a profile, what it changes; without one, where the protocol names a non-active for a skin
+        # (a pairing, not a caveat: "niacinamide ... for oily skin"); an active's cautions need a profile
+        pairing = p.is_empty and ing.category not in CAUTION_CATEGORIES
+        for type_id in ([t.id for t in _covered_types(kb, p)] if not pairing else list(ing.by_type)):
             for fact in ing.by_type.get(type_id, []):
                 w.fact(fact)
-        if p.pigment_prone or p.is_empty:
+        if p.pigment_prone or pairing:
             for fact in ing.by_tone.get("darker", []):
                 w.fact(fact)
-    if ctx.time == "am":
-        w.add(step(kb, "sunscreen").text, "step_5", prefix="In the morning: ")
-    if "vitamin_c" in ctx.ingredients and "retinoid" in ctx.ingredients:
-        w.add("The protocol doesn't say whether to combine them in one routine; it only says that both go "
-              "after the serum has fully absorbed.", "not_in_protocol")
-    return w.answer("ingredient", NEXT_BUTTONS[:1])
+    if ctx.time == "am" and advised:
+        w.say("am_spf")
+    if "vitamin_c" in ctx.ingredients and "retinoid" in ctx.ingredients and not p.gated:
+        w.say("combine_unknown")
+    return w.answer("ingredient", _next(kb))
 
 
 def product_answer(kb: KnowledgeBase, ctx: Context) -> Answer:
@@ -408,7 +492,7 @@ def product_answer(kb: KnowledgeBase, ctx: Context) -> Answer:
 
 
 def _one_product(kb: KnowledgeBase, ctx: Context) -> Answer:
-    p, w = ctx.profile, _Writer()
+    p, w = ctx.profile, _Writer(kb)
     prod = next((x for x in kb.products if x.id == ctx.product), None)
     if prod is None:
         return routine(kb, ctx)
@@ -418,42 +502,39 @@ def _one_product(kb: KnowledgeBase, ctx: Context) -> Answer:
         return exfoliation(kb, ctx)
     if prod.step:
         s = step(kb, prod.step)
-        w.add(f"**{s.title}** — {s.text}", s.source)
+        w.add(say(kb, "step_head", number=s.number, title=s.title, text=s.text), s.source)
     if prod.id == "toner":
-        w.add("The protocol doesn't cover toners, except that alcohol-based toners are to be avoided with "
-              "sensitive or rosacea-prone skin.", "type_sensitive")
+        w.say("toner_note")
     if prod.id == "facial_oil":
         w.add(kb.key_considerations.layering.text, kb.key_considerations.layering.source)
     types = _covered_types(kb, p)
     if prod.by_type_field:
         for t in types:
-            w.add(getattr(t, prod.by_type_field), t.source, prefix=_for(t))
+            w.add(getattr(t, prod.by_type_field), t.source, prefix=_for(kb, t))
         if prod.id == "moisturizer" and not types:
-            hydration = next(pr for pr in kb.principles if pr.id == "hydration")
+            hydration = principle(kb, "hydration")
             w.add(hydration.text, hydration.source)
     _uncovered_notes(kb, p, w)
     if not types and prod.by_type_field:
-        w.add("What's your skin type? I'll tell you what the protocol suggests for it.")
+        w.add(say(kb, "tailor_prompt"))
         return w.answer("product", _skin_type_buttons(kb)[:3], asks_profile=True)
-    return w.answer("product", NEXT_BUTTONS[:1])
+    return w.answer("product", _next(kb))
 
 
 def sunscreen(kb: KnowledgeBase, ctx: Context) -> Answer:
-    w = _Writer()
+    w = _Writer(kb)
     s = step(kb, "sunscreen")
     if ctx.time == "pm":
-        w.add("At night you don't need it: sunscreen is the last step of the morning routine. "
-              f"{s.text}", s.source)
+        w.say("sunscreen_night")
     else:
         w.add(f"{s.text} {s.why}", s.source)
-        principle = next(pr for pr in kb.principles if pr.id == "sun_protection")
-        w.add(principle.text, principle.source)
-    tone = skin_tone(kb, "darker")
-    prefix = "" if ctx.profile.pigment_prone else "_For darker skin tones or hyperpigmentation:_ "
-    if ctx.profile.pigment_prone:
+        sun = principle(kb, "sun_protection")
+        w.add(sun.text, sun.source)
+    tone = _darker(kb, ctx.profile)
+    if tone:
         w.add(tone.sun_protection, tone.source)
-    w.add(tone.sunscreen_type, tone.source, prefix=prefix)
-    return w.answer("sunscreen", NEXT_BUTTONS[:1])
+        w.add(tone.sunscreen_type, tone.source)
+    return w.answer("sunscreen", _next(kb))
 
 
 def _per_skin(kb: KnowledgeBase, p: Profile, w: _Writer, field: str, intro: str) -> bool:
@@ -462,29 +543,30 @@ def _per_skin(kb: KnowledgeBase, p: Profile, w: _Writer, field: str, intro: str)
     types, darker = _covered_types(kb, p), _darker(kb, p)
     bullet = "" if types or darker else "• "
     if not (types or darker):
-        w.add(intro)
+        w.say(intro)
         types, darker = [t for t in kb.skin_types if t.covered], skin_tone(kb, "darker")
     for t in types:
-        w.add(getattr(t, field), t.source, prefix=bullet + _for(t))
+        w.add(getattr(t, field), t.source, prefix=bullet + _for(kb, t))
     if darker:
-        w.add(getattr(darker, field), darker.source, prefix=bullet + "_For darker tones / hyperpigmentation:_ ")
+        w.add(getattr(darker, field), darker.source, prefix=bullet + say(kb, "for_darker_or_pigment"))
     return not bullet
 
 
 def exfoliation(kb: KnowledgeBase, ctx: Context) -> Answer:
-    p, w = ctx.profile, _Writer()
-    _per_skin(kb, p, w, "exfoliation", "The protocol's exfoliation advice depends on your skin:")
-    w.add(step(kb, "treatments").text, "step_3", prefix="Leave-on exfoliating acids count as actives: ")
+    p, w = ctx.profile, _Writer(kb)
+    if w.referrals(p):
+        return w.answer("exfoliation", _next(kb))  # exfoliants wait for the doctor's word
+    _per_skin(kb, p, w, "exfoliation", "exfoliation_depends")
+    w.say("actives_exfoliants", text=step(kb, "treatments").text)
     _uncovered_notes(kb, p, w)
-    return w.answer("exfoliation", NEXT_BUTTONS[1:])
+    return w.answer("exfoliation", buttons(kb, "avoid"))
 
 
 def avoid(kb: KnowledgeBase, ctx: Context) -> Answer:
-    p, w = ctx.profile, _Writer()
-    personal = _per_skin(kb, p, w, "avoid", "It depends on your skin — here's what the protocol says to avoid:")
+    p, w = ctx.profile, _Writer(kb)
+    personal = _per_skin(kb, p, w, "avoid", "avoid_depends")
     if _darker(kb, p):
         w.fact(ingredient(kb, "hydroquinone").general[0])
-    w.fact(kb.key_considerations.patch_test)
     _uncovered_notes(kb, p, w)
     if personal:
         return w.answer("avoid")
@@ -492,40 +574,37 @@ def avoid(kb: KnowledgeBase, ctx: Context) -> Answer:
 
 
 def benefits(kb: KnowledgeBase, ctx: Context) -> Answer:
-    p, w = ctx.profile, _Writer()
+    p, w = ctx.profile, _Writer(kb)
     w.fact(kb.overview)
     types, darker = _covered_types(kb, p), _darker(kb, p)
     for t in types or [t for t in kb.skin_types if t.covered]:
-        w.add(t.serum, t.source, prefix=_for(t))
+        w.add(t.serum, t.source, prefix=_for(kb, t))
     if darker or not types:
         tone = skin_tone(kb, "darker")
-        w.add(tone.serum, tone.source, prefix="_For darker tones / hyperpigmentation:_ ")
-    w.fact(kb.safety.claims)
-    return w.answer("benefits", NEXT_BUTTONS[:1])
+        w.add(tone.serum, tone.source, prefix=say(kb, "for_darker_or_pigment"))
+    return w.answer("benefits", _next(kb))
 
 
 def results(kb: KnowledgeBase, ctx: Context) -> Answer:
-    p, w = ctx.profile, _Writer()
-    w.fact(kb.safety.claims)
+    p, w = ctx.profile, _Writer(kb)
     w.fact(kb.results)
     darker = _darker(kb, p)
     if darker:
-        w.add(f"{darker.serum} {darker.sun_protection}", darker.source)
-    w.fact(kb.disclaimer)
-    return w.answer("results", NEXT_BUTTONS[:1])
+        w.add(darker.serum, darker.source)
+    return w.answer("results", _next(kb))
 
 
 def patch_test(kb: KnowledgeBase, ctx: Context) -> Answer:
-    p, w = ctx.profile, _Writer()
+    p, w = ctx.profile, _Writer(kb)
     w.fact(kb.key_considerations.patch_test)
     if "sensitive" in p.skin_types:
-        w.add("With sensitive or rosacea-prone skin, always patch test.", "type_sensitive")
+        w.say("patch_sensitive")
     w.fact(kb.key_considerations.listen)
-    return w.answer("patch_test", NEXT_BUTTONS[:1])
+    return w.answer("patch_test", _next(kb))
 
 
 def disclaimer(kb: KnowledgeBase, ctx: Context) -> Answer:
-    w = _Writer()
+    w = _Writer(kb)
     w.fact(kb.disclaimer)
     return w.answer("disclaimer")
 
@@ -537,55 +616,72 @@ HANDOFF_AFTER = frozenset({"reaction", "flare"})
 def safety(kb: KnowledgeBase, kind: str) -> Answer:
     """The text of one severity, gate or claim (a field of ``safety`` in the knowledge base), on its own:
     no disclaimer, no "results vary" beside it."""
-    w = _Writer()
+    w = _Writer(kb)
     w.fact(getattr(kb.safety, kind))
-    return w.answer(f"safety_{kind}", [("Talk to a person", "/human_handoff")] if kind in HANDOFF_AFTER else [])
+    return w.answer(f"safety_{kind}", buttons(kb, "person") if kind in HANDOFF_AFTER else [])
+
+
+def lead(kb: KnowledgeBase, kind: str, ctx: Context, subject_words: Optional[str] = None) -> Answer:
+    """What a reply says before (or instead of) its answer: a severity, gate or claim (``safety``), the honest
+    sentence for a gap in the protocol (``gap:<id>``), or the answer to an either/or question (``verdict:<id>``)."""
+    group, _, ident = kind.partition(":")
+    w = _Writer(kb)
+    if group == "gap":
+        gap = next(g for g in kb.gaps if g.id == ident)
+        w.add(gap.text.format(label=_label(kb, ctx), brand=subject_words or "that product"), gap.source)
+        return w.answer(kind, buttons(kb, "routine"))
+    if group == "verdict":
+        verdict = next(v for v in kb.verdicts if v.id == ident)
+        w.add(verdict.text, verdict.source)
+        return w.answer(kind, _next(kb))
+    return safety(kb, kind)
+
+
+def _label(kb: KnowledgeBase, ctx: Context) -> str:
+    if ctx.ingredients:
+        return ingredient(kb, ctx.ingredients[0]).label
+    wanted = ctx.product or "serum"
+    return next((p.label for p in kb.products if p.id == wanted), wanted)
 
 
 def not_covered(kb: KnowledgeBase, ctx: Context) -> Answer:
-    """An honest 'the protocol doesn't cover that', with what it does say nearby."""
-    w = _Writer()
+    """An honest 'the protocol doesn't cover that', in one sentence, with where to ask instead."""
+    w = _Writer(kb)
     if ctx.area:
-        w.add(f"The protocol doesn't cover the {ctx.area}: {kb.application_area.text[0].lower()}"
-              f"{kb.application_area.text[1:]}", kb.application_area.source)
+        w.say("not_covered_area", area=ctx.area)
     else:
-        w.add("The protocol doesn't cover that, so I'd rather not guess.", "not_in_protocol")
-    w.add("What it does cover: the application steps, absorption time, layering, optional actives, "
-          "adjustments for skin type and tone, sun protection and patch testing.")
-    w.add("For anything specific to your skin, a licensed skincare professional or dermatologist can help.",
-          "additional_notes")
-    return w.answer("not_covered", [("Show the routine", "/ask_routine"), ("Talk to a person", "/human_handoff")])
+        w.say("not_covered")
+    return w.answer("not_covered", [buttons(kb, "routine")[0], *buttons(kb, "person")])
 
 
 # --------------------------------------------------------------------------- walkthrough
 
 def walkthrough(kb: KnowledgeBase, ctx: Context, index: int) -> Answer:
-    """Step ``index`` (0-based) of the guided walkthrough for the AM or PM routine."""
-    p, w = ctx.profile, _Writer()
+    """Stage ``index`` (0-based) of the guided walkthrough for the AM or PM routine, numbered as the protocol."""
+    p, w = ctx.profile, _Writer(kb)
     steps = routine_steps(kb, ctx.time)
     if index >= len(steps):
-        w.add("That's the whole routine — nicely done! ✨")
+        w.say("walk_done")
         w.fact(kb.key_considerations.listen)
-        return w.answer("walkthrough_done", [("Start again", "/walkthrough_start"), ("Routine card", "/ask_summary")])
-    s = steps[index]
-    optional = " (optional)" if s.optional and "optional" not in s.title.lower() else ""
-    w.add(f"**Step {index + 1} of {len(steps)}: {s.title}**{optional}", s.source)
-    w.add(s.text, s.source)
+        return w.answer("walkthrough_done", buttons(kb, "start_again", "card"))
+    s, total = steps[index], step_count(kb, ctx.time)
+    if s.wait:
+        w.add(say(kb, "walk_wait_head", number=s.number, total=total, title=s.title), s.source)
+    else:
+        optional = say(kb, "walk_optional") if s.optional and "optional" not in s.title.lower() else ""
+        w.add(say(kb, "walk_head", number=s.number, total=total, title=s.title, optional=optional), s.source)
+    text, source = _treatments_text(kb, p) if s.id == "treatments" else (s.text, s.source)
+    w.add(text, source)
     for t in _covered_types(kb, p):
-        if s.id in STEP_ADVICE:
-            w.add(getattr(t, STEP_ADVICE[s.id]), t.source, prefix=_for(t))
+        if s.id in STEP_ADVICE and not (p.gated and s.id == "treatments"):
+            w.add(getattr(t, STEP_ADVICE[s.id]), t.source, prefix=_for(kb, t))
     darker = _darker(kb, p)
     if darker and s.id == "sunscreen":
-        w.add(darker.sunscreen_type, darker.source, prefix="_For darker tones:_ ")
-    if darker and s.id == "treatments" and ctx.time != "am":
-        w.add(_brightening_list(kb), darker.source, prefix="_For hyperpigmentation:_ ")
-    buttons: List[Button] = [("Done — next step", "/walkthrough_next")]
-    if s.id == "absorb":
-        buttons.append(("Remind me when it's absorbed", "/set_reminder"))
-    if index:
-        buttons.append(("Back", "/walkthrough_back"))
-    buttons.append(("Repeat", "/walkthrough_repeat"))
-    return w.answer("walkthrough", buttons)
+        w.add(darker.sunscreen_type, darker.source, prefix=say(kb, "for_darker"))
+    if darker and s.id == "treatments" and ctx.time != "am" and not p.gated:
+        w.add(_brightening_list(kb), darker.source, prefix=say(kb, "for_pigment"))
+    ids = ["next"] + (["remind"] if s.wait else []) + (["back"] if index else []) + ["repeat"]
+    return w.answer("walkthrough", buttons(kb, *ids))
 
 
 def walkthrough_length(kb: KnowledgeBase, time: Optional[str]) -> int:
@@ -640,17 +736,16 @@ def unique(values: Iterable[str]) -> Tuple[str, ...]:
 def walkthrough_position(kb: KnowledgeBase, ctx: Context, index: Optional[int]) -> Answer:
     """'Where am I?'"""
     if index is None:
-        return Answer("walkthrough_where", "We haven't started a step-by-step walkthrough yet.",
-                      buttons=[("Walk me through it", "/walkthrough_start")])
+        return Answer("walkthrough_where", say(kb, "walk_not_started"), buttons=buttons(kb, "walkthrough"))
     steps = routine_steps(kb, ctx.time)
     here = walkthrough(kb, ctx, index)
-    here.text = f"You're on step {index + 1} of {len(steps)}.\n" + here.text
+    number = steps[min(index, len(steps) - 1)].number
+    here.text = say(kb, "walk_position", number=number, total=step_count(kb, ctx.time)) + "\n" + here.text
     return here
 
 
-def walkthrough_stopped() -> Answer:
-    return Answer("walkthrough_stop", "Okay, I've stopped the walkthrough. Ask me anything, or pick it up again later.",
-                  buttons=[("Start again", "/walkthrough_start")])
+def walkthrough_stopped(kb: KnowledgeBase) -> Answer:
+    return Answer("walkthrough_stop", say(kb, "walk_stopped"), buttons=buttons(kb, "start_again"))
 
 
 def absorption_minutes(kb: KnowledgeBase) -> Tuple[int, int]:
@@ -665,8 +760,8 @@ def reminder_delay(kb: KnowledgeBase, text: str) -> float:
     """Seconds until the absorption reminder: what the user asked for, else the middle of the range."""
     asked = _DELAY.search(text or "")
     if asked:
-        amount, unit = float(asked.group(1)), asked.group(2).lower()
-        seconds = amount if unit.startswith("s") else amount * 60
+        number, unit = float(asked.group(1)), asked.group(2).lower()
+        seconds = number if unit.startswith("s") else number * 60
         return max(1.0, min(seconds, 3 * 3600.0))
     low, high = absorption_minutes(kb)
     return (low + high) / 2 * 60
@@ -674,18 +769,19 @@ def reminder_delay(kb: KnowledgeBase, text: str) -> float:
 
 def reminder_set(kb: KnowledgeBase, seconds: float) -> Answer:
     low, high = absorption_minutes(kb)
-    when = f"{round(seconds)} seconds" if seconds < 60 else f"{seconds / 60:g} minutes"
-    s = step(kb, "absorb")
-    return Answer("reminder", f"⏰ Okay — I'll remind you in {when}. The serum typically takes {low}–{high} "
-                  "minutes to absorb; let it dry completely before the next step.", [s.source])
+    when = say(kb, "seconds", n=round(seconds)) if seconds < 60 else say(kb, "minutes", n=f"{seconds / 60:g}")
+    phrase = kb.phrases["reminder_set"]
+    return Answer("reminder", say(kb, "reminder_set", when=when, low=low, high=high),
+                  [phrase.source] if phrase.source else [])
 
 
 def reminder_fired(kb: KnowledgeBase, ctx: Context, next_index: Optional[int]) -> Answer:
     """The reminder message, with the next walkthrough step when one is under way."""
-    head = "⏰ Time's up — your serum should be absorbed by now. If it still feels damp, give it a few more minutes."
+    head = say(kb, "reminder_fired")
     if next_index is not None:
         nxt = walkthrough(kb, ctx, next_index)
         return Answer("walkthrough", head + "\n" + nxt.text, nxt.sources, nxt.buttons)
-    after = [s for s in routine_steps(kb, ctx.time) if s.number > step(kb, "absorb").number]
-    return Answer("reminder_fired", head + "\nNext: " + " → ".join(s.title for s in after) + ".",
-                  [after[0].source], [("Walk me through it", "/walkthrough_start")])
+    absorb = step(kb, "absorb")
+    after = [s for s in routine_steps(kb, ctx.time) if s.number > absorb.number]
+    return Answer("reminder_fired", head + "\n" + say(kb, "reminder_next", steps=" → ".join(s.title for s in after)),
+                  [after[0].source], buttons(kb, "walkthrough"))

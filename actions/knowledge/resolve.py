@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
-from typing import Dict, Iterable, List, Mapping, Optional, Sequence
+from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
-from .query import TOPICS, Context, Profile, unique
+from .query import TOPICS, Context, Profile, step_numbered, unique
 from .schema import KnowledgeBase
-from .triage import Triage, triage
+from . import text as tx
+from .frame import Frame, read_frame
+from .triage import CONDITIONS, Triage, triage
 
 INTENT_TOPICS: Dict[str, str] = {
     "ask_routine": "routine",
@@ -85,7 +87,6 @@ UNSURE = 0.5
 PROFILE_ENTITIES = ("skin_type", "skin_tone", "concern")
 PRODUCT_STEPS = {"cleanser": "cleanse", "serum": "apply_serum", "moisturizer": "moisturize",
                  "facial_oil": "moisturize", "sunscreen": "sunscreen"}
-STEP_NUMBERS = {"1": "cleanse", "2": "apply_serum", "3": "absorb", "4": "treatments", "5": "moisturize", "6": "sunscreen"}
 #: A medical question ("is this mole normal?") with no condition of its own named.
 MEDICAL_INTENT = "medical_question"
 _BACK_REFERENCE = re.compile(r"\b(it|its|it's|this|that|they|them|these|those|one)\b", re.I)
@@ -146,6 +147,17 @@ class State:
     #: the most urgent reaction reported earlier in the conversation ("emergency" / "reaction")
     reaction: Optional[str] = None
 
+    def after(self, turn: "Turn") -> "State":
+        """This state once Rasa has filled the slots from the turn's role-less entities (as domain.yml maps
+        them): for tools and tests that run without a Rasa server."""
+        e = turn.entities
+        conditions = list(self.conditions) + [c for (entity, value), c in CONDITIONS.items() if value in (e.get(entity) or ())]
+        return replace(self, skin_types=list(e.get("skin_type") or self.skin_types),
+                       skin_tone=(e.get("skin_tone") or [self.skin_tone])[-1],
+                       concerns=list(e.get("concern") or self.concerns), conditions=list(unique(conditions)),
+                       ingredients=list(e.get("ingredient") or self.ingredients),
+                       product=(e.get("product") or [self.product])[-1])
+
     def profile(self) -> Profile:
         types = unique(self.skin_types)
         if {"oily", "dry"} <= set(types):  # "oily T-zone, dry cheeks" is combination skin
@@ -164,6 +176,15 @@ class Question:
     also: Optional[str] = None
     #: what triage read in this message (severity, conditions stated or denied, procedures, claims)
     triage: Triage = Triage()
+    #: what the message asks: act, subject, aspect, time, polarity of its facts
+    frame: Optional["Frame"] = None
+    #: (step, what it decided) for every step that applied — `make explain` prints it
+    trace: List[Tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def remembers(self) -> Optional[str]:
+        """The topic a follow-up leans on after this turn ("how long then?" after a cure claim: results)."""
+        return self.topic or ("results" if self.triage.claim else None)
 
 
 def group_entities(entities: Iterable[Mapping]) -> Dict[str, List[str]]:
@@ -180,14 +201,15 @@ def group_entities(entities: Iterable[Mapping]) -> Dict[str, List[str]]:
 
 
 def cued_topics(text: str, cues: Mapping[str, Sequence[str]]) -> List[str]:
-    """Topics whose cue phrases occur in ``text``, in the order they occur."""
-    lowered = " " + re.sub(r"\s+", " ", text.lower()) + " "
+    """Topics whose cue phrases occur in ``text``, in the order they occur; at the same place the longer
+    phrase first ("AM and PM routine" is a summary before "AM and PM" is a frequency)."""
     found = []
     for topic, phrases in cues.items():
-        positions = [m.start() for p in phrases for m in re.finditer(r"(?<!\w)" + re.escape(p) + r"(?!\w)", lowered)]
-        if positions:
-            found.append((min(positions), topic))
-    return [topic for _, topic in sorted(found)]
+        spans = tx.spans(text, phrases)
+        if spans:
+            start, end = min(spans, key=lambda s: (s[0], s[0] - s[1]))
+            found.append((start, start - end, topic))
+    return [topic for _, _, topic in sorted(found)]
 
 
 def safety_kinds(tri: Triage, turn: Turn, conditions: Sequence[str]) -> List[str]:
@@ -206,10 +228,11 @@ def safety_kinds(tri: Triage, turn: Turn, conditions: Sequence[str]) -> List[str
     return kinds
 
 
-def _step_for(turn: Turn) -> Optional[str]:
+def _step_for(turn: Turn, kb: KnowledgeBase) -> Optional[str]:
     number = _STEP_NUMBER.search(turn.text)
     if number:
-        return STEP_NUMBERS.get(number.group(1))
+        numbered = step_numbered(kb, int(number.group(1)))  # the protocol's numbering, as users count
+        return numbered.id if numbered else None
     product = turn.product
     if product in PRODUCT_STEPS:
         return PRODUCT_STEPS[product]
@@ -279,105 +302,266 @@ def remembered_conditions(state: State, tri: Triage) -> List[str]:
     return list(unique(kept + tri.stated()))
 
 
+@dataclass
+class Draft:
+    """The decision for one turn while the steps below build it; each step reads and sets a few fields."""
+
+    turn: Turn
+    state: State
+    kb: KnowledgeBase
+    tri: Triage
+    frame: Frame
+    cued: List[str]
+    cued_all: List[str]
+    safety: List[str]
+    ingredients: Tuple[str, ...]
+    product: Optional[str]
+    time: Optional[str]
+    area: Optional[str] = None
+    topic: Optional[str] = None
+    also: Optional[str] = None
+    resumed: bool = False
+    #: (step name, what it decided), in order
+    trace: List[Tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def facts(self) -> bool:
+        return self.turn.has(*PROFILE_ENTITIES)
+
+    @property
+    def refers_back(self) -> bool:
+        return bool(_BACK_REFERENCE.search(self.turn.text))
+
+
+# --------------------------------------------------------------------------- the steps of a decision
+# Each step says in its docstring when it applies; it returns a short note of what it decided, or None
+# when it does not apply. `resolve` runs them in this order and records every note (`make explain`).
+
+def area_beyond_face(d: Draft) -> Optional[str]:
+    """A body area other than face and neck, in a question about applying: the protocol doesn't cover it."""
+    applying = "application" in d.cued_all or d.turn.intent in ("ask_uncovered", "ask_step")
+    if "other" in (d.turn.entities.get("body_area") or ()) and applying:
+        d.area = next(iter(d.turn.texts.get("body_area") or ()), None) or "area you mentioned"
+        return f"area={d.area}"
+    return None
+
+
+def walkthrough_continues(d: Draft) -> Optional[str]:
+    """During a walkthrough, a short "ok", "and then?" with nothing named moves it on."""
+    if _continues_walkthrough(d.turn, d.state):
+        d.topic = "walkthrough_next"
+        return "next stage"
+    return None
+
+
+def main_topic(d: Draft) -> Optional[str]:
+    """The intent's topic, unless an elliptical follow-up, the entities or the cues say better."""
+    if d.topic is None:
+        d.topic = _topic(d.turn, d.state, d.cued, [k for k in d.safety if k != "mild"])
+        return f"topic={d.topic} (intent {d.turn.intent})"
+    return None
+
+
+def bare_aspect_refers_back(d: Draft) -> Optional[str]:
+    """A bare "how often?" / "how much?" right after an exfoliation, ingredient, product or sunscreen answer
+    is about that, not the serum."""
+    if (d.topic in ("frequency", "amount") and not d.turn.entities and len(d.turn.text.split()) <= 3
+            and d.state.last_topic in ASPECT_TOPICS):
+        d.topic = d.state.last_topic
+        d.ingredients = tuple(d.state.ingredients) if d.topic == "ingredient" else d.ingredients
+        d.product = d.state.product if d.topic == "product" else d.product
+        return f"topic={d.topic}"
+    return None
+
+
+def remembered_ingredient(d: Draft) -> Optional[str]:
+    """An ingredient question with none named ("should it go before or after the serum?") is about the
+    last one; with none remembered, about the product or the other cued topic."""
+    if d.topic not in ("ingredient", "layering", "frequency", "not_covered") or d.ingredients or d.area:
+        return None
+    if d.topic == "ingredient" or (d.state.last_topic == "ingredient" and d.refers_back):
+        d.ingredients = tuple(d.state.ingredients)
+        d.topic = "ingredient" if d.ingredients else d.topic
+    if d.topic == "ingredient" and not d.ingredients:
+        extra = [t for t in d.cued if t != "ingredient"]
+        if d.product not in (None, "serum"):
+            d.topic = "product"
+        elif extra:
+            d.topic = extra[0]  # "what can I pair the serum with?"
+        elif d.turn.intent == "ask_ingredient":
+            # "can I use the serum with it?" after a prescription or pregnancy was mentioned
+            d.safety += [c for c in d.state.conditions if c in CAUTIONS and c not in d.safety]
+    return f"topic={d.topic}, ingredients={list(d.ingredients)}"
+
+
+def order_of_several(d: Draft) -> Optional[str]:
+    """Two ingredients and an order cue: the order first ("BP wash and adapalene at night, what's the order?")."""
+    if len(d.ingredients) >= 2 and "layering" in d.cued:
+        d.topic = "layering"
+        return "topic=layering"
+    return None
+
+
+def named_thing_narrows(d: Draft) -> Optional[str]:
+    """A named ingredient narrows a broad question; a named product a serum-only one."""
+    if d.topic in BROAD_TOPICS and d.ingredients:
+        d.topic = "ingredient"
+        return "topic=ingredient"
+    if d.topic in SERUM_TOPICS and d.product not in (None, "serum"):
+        d.topic = "product"  # "do I need a moisturiser after this or is the serum enough?"
+        return "topic=product"
+    return None
+
+
+def time_of_day_routine(d: Draft) -> Optional[str]:
+    """A profile question with a time of day wants that routine ("oily skin, what do I do in the morning?");
+    sunscreen at night gets the protocol's word on it."""
+    if d.topic in ("adjustments", "profile") and d.time:
+        d.topic = "routine"
+        return "topic=routine"
+    if d.product == "sunscreen" and d.time == "pm" and d.topic not in ("ingredient", None):
+        d.topic = "sunscreen"
+        return "topic=sunscreen"
+    return None
+
+
+def body_area(d: Draft) -> Optional[str]:
+    """Beyond face and neck: not covered. The neck: the application step."""
+    if d.area and d.topic != "ingredient":
+        d.topic = "not_covered"
+        return "topic=not_covered"
+    if "face_neck" in (d.turn.entities.get("body_area") or ()) and d.topic not in ("ingredient", "product", None):
+        d.topic = "step"
+        return "topic=step"
+    return None
+
+
+def product_without_type(d: Draft) -> Optional[str]:
+    """A profile message with no recognised facts but a product is about the product; a product question
+    with no product type answers what the message does name."""
+    if d.topic == "profile" and not d.facts and d.product not in (None, "serum"):
+        d.topic = "product"
+        return "topic=product"
+    if d.topic == "product" and d.product in (None, "serum"):
+        d.topic = "ingredient" if d.ingredients else ("step" if d.product == "serum" else "routine")
+        return f"topic={d.topic}"
+    return None
+
+
+def profile_with_request(d: Draft) -> Optional[str]:
+    """Skin facts and a request for the routine in one message ("combination skin — give me an AM and PM
+    routine"): the routine, for that profile."""
+    wanted = [t for t in d.cued if t in ROUTINE_TOPICS]
+    if d.topic == "profile" and d.facts and wanted:
+        d.topic = wanted[0]
+        return f"topic={d.topic}"
+    return None
+
+
+def profile_resumes(d: Draft) -> Optional[str]:
+    """A profile given when an answer asked for it resumes that answer; a condition alone is no profile."""
+    if d.topic == "profile" and d.facts and d.state.pending_topic:
+        d.topic, d.resumed = d.state.pending_topic, True
+        d.product = d.product or d.state.product
+        return f"resumed {d.topic}"
+    if d.topic == "profile" and not d.facts:
+        d.topic = None if d.safety else "adjustments"
+        return f"topic={d.topic}"
+    return None
+
+
+def gap_or_verdict(d: Draft) -> Optional[str]:
+    """The asked aspect of the subject is one the protocol is silent on ("how long does a patch test take?",
+    "how much sunscreen?"): say so instead of a nearby fact. An either/or question the knowledge base answers
+    ("wet or dry skin?"): that answer, first and alone."""
+    if d.tri.severity in INTERRUPTING or d.topic == "walkthrough_next":
+        return None
+    if d.frame.gap:
+        d.safety.append(f"gap:{d.frame.gap}")
+        if not next(g for g in d.kb.gaps if g.id == d.frame.gap).then_answer:
+            d.topic = None
+        return f"gap {d.frame.gap}"
+    if d.frame.verdict:
+        d.safety.append(f"verdict:{d.frame.verdict}")
+        d.topic = None
+        return f"verdict {d.frame.verdict}"
+    return None
+
+
+def conditions_gate_actives(d: Draft) -> Optional[str]:
+    """Actives or a procedure while pregnant, on a prescription, with a condition or under 18: the
+    referral comes back each time."""
+    if (d.topic in ("ingredient", "exfoliation") or d.tri.procedure) and d.tri.severity not in INTERRUPTING:
+        added = [c for c in d.state.conditions if c in CAUTIONS and c not in d.safety]
+        d.safety += added
+        return f"referral {added}" if added else None
+    return None
+
+
+def safety_answers_alone(d: Draft) -> Optional[str]:
+    """An emergency, a reaction, a flare, an approval claim or a procedure is the answer; after a reaction,
+    routine advice waits for a doctor; "will it cure …?" gets the honest no instead of benefits."""
+    if d.tri.severity in INTERRUPTING or d.tri.claim == "approval" or (d.tri.procedure and d.topic != "not_covered"):
+        d.topic = None
+        return "safety only"
+    if d.state.reaction and not d.tri.severity:
+        d.safety = [f"{d.state.reaction}_remembered"] + d.safety
+        if d.topic is None or d.topic in SERUM_USE_TOPICS:
+            d.topic = None
+        return f"{d.state.reaction} remembered"
+    if d.tri.claim == "cure" and d.topic in ("benefits", "results", "profile", "adjustments"):
+        d.topic = None
+        return "cure claim"
+    return None
+
+
+def second_question(d: Draft) -> Optional[str]:
+    """A second thing the same message asks (an ingredient beside the routine, another cued topic), unless
+    the first answer covers it or a reaction holds routine advice back."""
+    if d.topic in ROUTINE_TOPICS | {"product"} and d.ingredients:
+        d.also = "ingredient"
+    elif d.topic == "layering" and d.ingredients:
+        if len(d.turn.entities.get("product") or ()) >= 2 or len(d.ingredients) >= 2:
+            d.also = "ingredient"  # "what's the order? serum, moisturiser, sunscreen, vit c": the order, then vit C
+        else:
+            d.topic = "ingredient"  # where this ingredient goes
+    elif d.topic not in (None, "walkthrough_next"):
+        extra = [t for t in d.cued if t != d.topic and t not in COVERS.get(d.topic, ())]
+        d.also = extra[0] if extra else None
+    if d.state.reaction and d.also in SERUM_USE_TOPICS:
+        d.also = None
+    return f"also={d.also}" if d.also else None
+
+
+STEPS = (area_beyond_face, walkthrough_continues, main_topic, bare_aspect_refers_back, remembered_ingredient,
+         order_of_several, named_thing_narrows, time_of_day_routine, body_area, product_without_type,
+         profile_with_request, profile_resumes, gap_or_verdict, conditions_gate_actives, safety_answers_alone, second_question)
+
+
 def resolve(turn: Turn, state: State, cues: Mapping[str, Sequence[str]] = {},
             kb: Optional[KnowledgeBase] = None) -> Question:
-    """Decide what to answer for this turn."""
+    """Decide what to answer for this turn: triage first, then the frame, then the decision steps."""
     from .loader import load_knowledge
-    tri = triage(turn.text, turn.found, kb or load_knowledge(), turn.intent, turn.confidence)
+    kb = kb or load_knowledge()
+    tri = triage(turn.text, turn.found, kb, turn.intent, turn.confidence)
     state = replace(state, conditions=remembered_conditions(state, tri))
-    safety = safety_kinds(tri, turn, state.conditions)
     cued_all = cued_topics(turn.text, cues)
-    cued = [t for t in cued_all if t in TOPICS]
-    ingredients = tuple(turn.entities.get("ingredient") or ())
-    product, time = turn.product, turn.time
-    facts = turn.has(*PROFILE_ENTITIES)
-    area = None
-    applying = "application" in cued_all or turn.intent in ("ask_uncovered", "ask_step")
-    if "other" in (turn.entities.get("body_area") or ()) and applying:
-        area = next(iter(turn.texts.get("body_area") or ()), None) or "area you mentioned"
-    resumed = False
-
-    if _continues_walkthrough(turn, state):
-        topic = "walkthrough_next"
-    else:
-        topic = _topic(turn, state, cued, [k for k in safety if k != "mild"])
-    refers_back = bool(_BACK_REFERENCE.search(turn.text))
-    if (topic in ("frequency", "amount") and not turn.entities and len(turn.text.split()) <= 3
-            and state.last_topic in ASPECT_TOPICS):
-        topic = state.last_topic  # "how often?" right after exfoliation is about exfoliating
-        ingredients = tuple(state.ingredients) if topic == "ingredient" else ingredients
-        product = state.product if topic == "product" else product
-    if topic in ("ingredient", "layering", "frequency", "not_covered") and not ingredients and not area:
-        # "should it go before or after the serum?", "same night?" after an ingredient question
-        if topic == "ingredient" or (state.last_topic == "ingredient" and refers_back):
-            ingredients = tuple(state.ingredients)
-            topic = "ingredient" if ingredients else topic
-        if topic == "ingredient" and not ingredients:
-            extra = [t for t in cued if t != "ingredient"]
-            if product not in (None, "serum"):
-                topic = "product"
-            elif extra:
-                topic = extra[0]  # "what can I pair the serum with?"
-            elif turn.intent == "ask_ingredient":
-                # "can I use the serum with it?" after a prescription or pregnancy was mentioned
-                safety += [c for c in state.conditions if c in CAUTIONS and c not in safety]
-    if len(ingredients) >= 2 and "layering" in cued:
-        topic = "layering"  # "BP wash and adapalene at night, what's the order?": the order, then each
-    if topic in BROAD_TOPICS and ingredients:
-        topic = "ingredient"
-    elif topic in SERUM_TOPICS and product not in (None, "serum"):
-        topic = "product"  # "do I need a moisturiser after this or is the serum enough?"
-    if topic in ("adjustments", "profile") and time:
-        topic = "routine"  # "oily skin, what do I do in the morning?"
-    if product == "sunscreen" and time == "pm" and topic not in ("ingredient", None):
-        topic = "sunscreen"  # the protocol's one word on sunscreen at night: it belongs to the morning
-    if area and topic != "ingredient":
-        topic = "not_covered"  # the protocol speaks of face and neck only
-    elif "face_neck" in (turn.entities.get("body_area") or ()) and topic not in ("ingredient", "product", None):
-        topic = "step"  # "does it go on the neck too?"
-    if topic == "profile" and not facts and product not in (None, "serum"):
-        topic = "product"  # "my skin reacts to a lot, which moisturiser?" (the facts were not recognised)
-    if topic == "product" and product in (None, "serum"):
-        # "which one should I use?" without a product type: answer what the message does name
-        topic = "ingredient" if ingredients else ("step" if product == "serum" else "routine")
-    if topic == "profile" and facts and state.pending_topic:
-        topic, resumed = state.pending_topic, True
-        product = product or state.product
-    if topic == "profile" and not facts:
-        topic = None if safety else "adjustments"  # "I'm pregnant" is not a skin profile
-    if (topic in ("ingredient", "exfoliation") or tri.procedure) and tri.severity not in INTERRUPTING:
-        # actives while pregnant, on a prescription, with a condition or under 18: the referral comes back
-        safety += [c for c in state.conditions if c in CAUTIONS and c not in safety]
-    if tri.severity in INTERRUPTING or tri.claim == "approval" or (tri.procedure and topic != "not_covered"):
-        topic = None  # an emergency, a reaction, a flare, a claim or a procedure is the answer
-    elif state.reaction and not tri.severity:
-        safety = [f"{state.reaction}_remembered"] + safety
-        if topic is None or topic in SERUM_USE_TOPICS:
-            topic = None  # no routine advice until a doctor has seen the reaction
-    elif tri.claim == "cure" and topic in ("benefits", "results", "profile", "adjustments"):
-        topic = None  # "will it cure my rosacea?": the honest no says it
-
-    also = None
-    if topic in ROUTINE_TOPICS | {"product"} and ingredients:
-        also = "ingredient"
-    elif topic == "layering" and ingredients:
-        if len(turn.entities.get("product") or ()) >= 2 or len(ingredients) >= 2:
-            also = "ingredient"  # "what's the order? serum, moisturiser, sunscreen, vit c": the order, then vit C
-        else:
-            topic = "ingredient"  # where this ingredient goes
-    elif topic not in (None, "walkthrough_next"):
-        extra = [t for t in cued if t != topic and t not in COVERS.get(topic, ())]
-        also = extra[0] if extra else None
-    if state.reaction and also in SERUM_USE_TOPICS:
-        also = None
-
+    d = Draft(turn=turn, state=state, kb=kb, tri=tri, frame=read_frame(turn, state, kb), cued_all=cued_all,
+              cued=[t for t in cued_all if t in TOPICS], safety=safety_kinds(tri, turn, state.conditions),
+              ingredients=tuple(turn.entities.get("ingredient") or ()), product=turn.product, time=turn.time)
+    d.trace.append(("triage", f"{tri.severity or 'none'} ({tri.rule})" + (f", claim={tri.claim}" if tri.claim else "")
+                    + (", procedure" if tri.procedure else "") + (f", conditions={state.conditions}" if state.conditions else "")))
+    for step in STEPS:
+        note = step(d)
+        if note:
+            d.trace.append((step.__name__, note))
     context = Context(
         profile=state.profile(),
-        ingredients=unique(ingredients),
-        product=product,
-        products=tuple(p for p in (turn.entities.get("product") or ()) if p != "serum") or ((product,) if product else ()),
-        step="apply_serum" if topic == "step" and turn.has("body_area") else _step_for(turn),
-        time=time,
-        area=area,
+        ingredients=unique(d.ingredients),
+        product=d.product,
+        products=tuple(p for p in (turn.entities.get("product") or ()) if p != "serum") or ((d.product,) if d.product else ()),
+        step="apply_serum" if d.topic == "step" and turn.has("body_area") else _step_for(turn, kb),
+        time=d.time,
+        area=d.area,
     )
-    return Question(topic, context, safety, resumed, also, tri)
+    return Question(d.topic, context, d.safety, d.resumed, d.also, tri, d.frame, d.trace)

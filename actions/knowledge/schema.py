@@ -7,7 +7,7 @@ Pydantic does the field checks; the cross-references (every ``source`` names a s
 from __future__ import annotations
 
 import re
-from typing import Any, Dict, Iterator, List, Optional, Tuple
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple
 
 from pydantic import BaseModel, Extra, validator
 
@@ -17,7 +17,7 @@ FORBIDDEN_CLAIMS = re.compile(r"\b(cur(e|es|ed|ing)|treat(s|ed|ing|ment|ments)?|
 
 
 #: Top-level entries that are word lists the understanding reads, not prose the user reads.
-WORD_LISTS = ("vocabulary", "sections", "question_cues", "triage", "understanding")
+WORD_LISTS = ("vocabulary", "sections", "question_cues", "triage", "understanding", "aspects")
 #: Fields that hold ids, not prose the user reads.
 _ID_FIELDS = frozenset({"id", "source", "step", "related", "brightening", "sections", "category", "by_type_field"})
 
@@ -72,6 +72,8 @@ class Step(Strict):
     why: str
     optional: bool = False
     am_only: bool = False
+    #: the wait that belongs to the step with the same number (the absorption time of step 2)
+    wait: bool = False
     #: how long the step typically takes, [min, max] minutes
     minutes: Optional[Tuple[int, int]] = None
 
@@ -157,6 +159,40 @@ class Product(Strict):
     by_type_field: Optional[str]
 
 
+class Gap(Strict):
+    """An aspect the protocol is silent on, and the one honest sentence that says so."""
+
+    id: str
+    source: str
+    text: str
+    subject: Optional[str] = None
+    aspect: Optional[str] = None
+    cues: List[str] = []
+    then_answer: bool = False
+
+
+class Verdict(Strict):
+    """The protocol's answer to an either/or question, said first."""
+
+    id: str
+    options: List[List[str]]
+    source: str
+    text: str
+    subject: Optional[str] = None
+
+
+class Phrase(Strict):
+    """A sentence of the assistant's own around the protocol's facts; ``{name}`` is filled in by the code."""
+
+    text: str
+    source: Optional[str] = None
+
+
+class Button(Strict):
+    title: str
+    payload: str
+
+
 class KeyConsiderations(Strict):
     frequency: Fact
     layering: Fact
@@ -212,6 +248,7 @@ class Triage(Strict):
 class Understanding(Strict):
     """Words that decide whether a vocabulary term is a fact about the user's own skin, now."""
 
+    brands: List[str]
     other_holders: List[str]
     past_markers: List[str]
     cause_markers: List[str]
@@ -241,6 +278,12 @@ class KnowledgeBase(Strict):
     safety: Safety
     triage: Triage
     understanding: Understanding
+    phrases: Dict[str, Phrase]
+    buttons: Dict[str, Button]
+    #: aspect -> cue phrases (the question frame's aspects)
+    aspects: Dict[str, List[str]]
+    gaps: List[Gap]
+    verdicts: List[Verdict]
     #: topic -> phrases that show a message asks about it
     question_cues: Dict[str, List[str]] = {}
     vocabulary: Vocabulary
@@ -254,6 +297,17 @@ class KnowledgeBase(Strict):
             if value not in sections:
                 errors.append(f"{where}: source: unknown section {value!r} (known: {', '.join(sorted(sections))})")
 
+        for name, phrase in self.phrases.items():
+            if phrase.source is not None:
+                source(f"phrases.{name}", phrase.source)
+        for gap in self.gaps:
+            source(f"gaps.{gap.id}", gap.source)
+            if gap.aspect is not None and gap.aspect not in self.aspects:
+                errors.append(f"gaps.{gap.id}: aspect: unknown aspect {gap.aspect!r}")
+            if not (gap.subject or gap.cues):
+                errors.append(f"gaps.{gap.id}: needs a subject or cues")
+        for verdict in self.verdicts:
+            source(f"verdicts.{verdict.id}", verdict.source)
         source("overview", self.overview.source)
         source("disclaimer", self.disclaimer.source)
         source("application_area", self.application_area.source)
@@ -306,6 +360,19 @@ class KnowledgeBase(Strict):
                 claim = FORBIDDEN_CLAIMS.search(text).group(0)
                 errors.append(f"{where}: text: medical claim word {claim!r}; say 'may help' instead")
         return errors
+
+    def check_uses(self, uses: Dict[str, Iterable[str]]) -> List[str]:
+        """The ids the code relies on (``{"phrases": [...], "steps": [...], ...}``) that this file lacks, so a
+        brand's copy that renames one fails at start-up, not on the first request."""
+        have = {
+            "phrases": set(self.phrases), "buttons": set(self.buttons), "sections": set(self.sections),
+            "steps": {s.id for s in self.steps}, "principles": {p.id for p in self.principles},
+            "skin_types": {t.id for t in self.skin_types}, "skin_tones": {t.id for t in self.skin_tones},
+            "ingredients": {i.id for i in self.ingredients}, "products": {p.id for p in self.products},
+            "safety": set(Safety.__fields__),
+        }
+        return [f"{group}: {name}: used by the assistant's code but missing"
+                for group, names in uses.items() for name in names if name not in have.get(group, set())]
 
     def _check_vocabulary(self, type_ids: set, tone_ids: set) -> List[str]:
         errors: List[str] = []

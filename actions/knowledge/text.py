@@ -87,3 +87,16 @@ def near(text: str, span: Span, phrases: Sequence[str]) -> bool:
     """Whether one of ``phrases`` occurs in the same clause as ``span``."""
     left, right = clause(text, *span)
     return any(left <= s and e <= right for s, e in spans(text, phrases))
+
+
+_SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
+
+
+def question_spans(text: str) -> List[Span]:
+    """The sentences that ask (end with "?"); the whole text when none does."""
+    asked = [m.span() for m in _SENTENCE.finditer(text) if m.group().strip().endswith("?")]
+    return asked or [(0, len(text))]
+
+
+def in_question(text: str, span: Span) -> bool:
+    return any(start <= span[0] < end for start, end in question_spans(text))

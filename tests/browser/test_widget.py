@@ -26,8 +26,8 @@ def test_bot_markdown_is_rendered_not_shown_raw(page, demo_url):
     ask(page, "how long should the serum absorb?")
     answer = bot_said(page, ABSORB_RANGE)
     expect(answer).to_be_visible()
-    expect(answer.locator("em")).to_contain_text("Protocol")  # the "_Protocol: …_" citation, in italics
-    expect(answer).not_to_contain_text("_Protocol")
+    expect(answer.locator("em")).to_contain_text("Source:")  # the "_Source: …_" line, in italics
+    expect(answer).not_to_contain_text("_Source")
 
 
 def test_quick_reply_sends_its_payload_and_shows_its_title(page, demo_url):

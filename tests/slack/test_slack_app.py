@@ -19,7 +19,7 @@ def test_a_direct_message_is_answered_in_its_channel_with_quick_reply_buttons(sl
     assert (status, reply["ok"]) == (200, True)
 
     answer = slack.slack.wait_for_post(dm_channel, ABSORB_ANSWER)
-    assert "_Protocol: Application Steps" in answer["text"]  # markdown italics kept as mrkdwn italics
+    assert "_Source: " in answer["text"]  # markdown italics kept as mrkdwn italics
     actions = [b for b in answer["blocks"] if b["type"] == "actions"]
     buttons = [(e["text"]["text"], e["value"]) for a in actions for e in a["elements"] if e["type"] == "button"]
     assert ("Remind me when it's absorbed", "/set_reminder") in buttons

@@ -6,7 +6,7 @@ from addons.slack import MAX_SECTION_CHARS, RecentKeys, SlackChannel, quick_repl
 
 def test_markdown_becomes_mrkdwn():
     assert to_mrkdwn("**Step 1: Cleanse** — then *pat* dry") == "*Step 1: Cleanse* — then _pat_ dry"
-    assert to_mrkdwn("_Protocol: Application Steps › Absorption_") == "_Protocol: Application Steps › Absorption_"
+    assert to_mrkdwn("_Source: Absorption Time · Key Considerations_") == "_Source: Absorption Time · Key Considerations_"
     assert to_mrkdwn("## Morning\n- cleanse\n- serum") == "*Morning*\n• cleanse\n• serum"
     assert to_mrkdwn("see [the guide](https://example.com/a?b=1&c=2)") == "see <https://example.com/a?b=1&amp;c=2|the guide>"
 

@@ -28,7 +28,7 @@ async def test_answer_is_personalised_and_remembers_the_topic():
     text, messages, events = await run(ActionAnswer(), tracker(
         "ask_product", "what cleanser should I use?", [("product", "cleanser")], skin_type=["dry"]))
     assert "cream-based" in text and "salicylic" not in text
-    assert "_Protocol:" in text
+    assert text.splitlines()[-1].startswith("_Source:")  # one short source line
     assert SlotSet("last_topic", "product") in events
 
 
@@ -75,11 +75,12 @@ async def test_forget_profile_clears_every_profile_slot():
 
 
 @pytest.mark.parametrize("intent, position, expected_step, expected_slot", [
-    ("walkthrough_start", 3.0, "Step 1 of 6", 0.0),
-    ("walkthrough_next", 0.0, "Step 2 of 6", 1.0),
-    ("walkthrough_next", None, "Step 1 of 6", 0.0),
-    ("walkthrough_back", 2.0, "Step 2 of 6", 1.0),
-    ("walkthrough_repeat", 2.0, "Step 3 of 6", 2.0),
+    # the protocol's numbering: five steps, the absorption wait is the second stage of step 2
+    ("walkthrough_start", 3.0, "Step 1 of 5", 0.0),
+    ("walkthrough_next", 0.0, "Step 2 of 5", 1.0),
+    ("walkthrough_next", None, "Step 1 of 5", 0.0),
+    ("walkthrough_back", 2.0, "Step 2 of 5: Apply", 1.0),
+    ("walkthrough_repeat", 2.0, "Step 2 of 5, then wait", 2.0),
 ])
 async def test_walkthrough_moves_through_the_steps(intent, position, expected_step, expected_slot):
     text, _, events = await run(ActionWalkthrough(), tracker(intent, walkthrough_step=position))
@@ -89,7 +90,7 @@ async def test_walkthrough_moves_through_the_steps(intent, position, expected_st
 
 async def test_walkthrough_where_am_i_and_the_end():
     text, _, _ = await run(ActionWalkthrough(), tracker("walkthrough_where", walkthrough_step=1.0))
-    assert "You're on step 2 of 6" in text
+    assert "You're on step 2 of 5" in text
     text, _, events = await run(ActionWalkthrough(), tracker("walkthrough_next", walkthrough_step=5.0))
     assert "whole routine" in text and SlotSet("walkthrough_step", None) in events
 
@@ -97,7 +98,7 @@ async def test_walkthrough_where_am_i_and_the_end():
 async def test_evening_walkthrough_has_no_sunscreen_step():
     text, _, _ = await run(ActionWalkthrough(), tracker("walkthrough_start", "walk me through my night routine",
                                                         [("time_of_day", "pm")]))
-    assert "Step 1 of 5" in text
+    assert "Step 1 of 4" in text
 
 
 async def test_reminder_is_scheduled_for_the_asked_delay():
@@ -109,7 +110,7 @@ async def test_reminder_is_scheduled_for_the_asked_delay():
 
 async def test_fired_reminder_moves_the_walkthrough_on():
     text, _, events = await run(ActionAbsorbed(), tracker("EXTERNAL_absorbed", walkthrough_step=2.0))
-    assert "Time's up" in text and "Step 4 of 6" in text
+    assert "Time's up" in text and "Step 3 of 5" in text
     assert SlotSet("walkthrough_step", 3.0) in events
 
 
@@ -135,4 +136,5 @@ async def test_product_and_ingredient_in_one_message_get_both_answers():
         "ask_product", "sensitive skin, I use an alcohol toner after cleansing", [("product", "cleanser"), ("ingredient", "alcohol")],
         skin_type=["sensitive"]))
     assert "fragrance-free" in text and "alcohol-based toners" in text
-    assert len(messages) == 2 and messages[0]["buttons"] == []
+    assert len(messages) == 1  # one reply, one message, one source line
+    assert text.count("_Source:") == 1

@@ -148,3 +148,21 @@ def test_unknown_fields_and_bad_yaml_are_rejected(tmp_path):
         load_file(bad)
     with pytest.raises(KnowledgeBaseError, match="cannot read"):
         load_file(tmp_path / "missing.yml")
+
+
+def test_a_copy_that_lacks_an_id_the_code_uses_fails_at_load():
+    data = raw()
+    del data["phrases"]["routine_intro"]
+    with pytest.raises(KnowledgeBaseError, match=r"phrases: routine_intro: used by the assistant's code but missing"):
+        parse_knowledge(yaml.safe_dump(data, allow_unicode=True))
+
+
+def test_every_id_the_answers_name_is_declared_in_uses():
+    """`USES` is what the loader checks; it must list every phrase and button the query layer names."""
+    from actions.knowledge import query
+    source = Path(query.__file__).read_text()
+    said = set(re.findall(r'say\((?:kb, )?"(\w+)"', source))
+    pressed = {b for group in re.findall(r'buttons\(kb, ((?:"\w+"(?:, )?)+)\)', source)
+               for b in re.findall(r'"(\w+)"', group)}
+    assert said <= set(query.USES["phrases"]), said - set(query.USES["phrases"])
+    assert pressed <= set(query.USES["buttons"]), pressed - set(query.USES["buttons"])

@@ -139,8 +139,9 @@ def test_no_answer_uses_medical_claim_words(kb):
 
 def test_walkthrough_goes_one_step_at_a_time(kb):
     first, second = walkthrough(kb, Context(), 0), walkthrough(kb, Context(), 1)
-    assert "Step 1 of 6" in first.text and "Cleanse" in first.text
-    assert "Step 2 of 6" in second.text and "pea-sized" in second.text
+    assert "Step 1 of 5" in first.text and "Cleanse" in first.text
+    assert "Step 2 of 5" in second.text and "pea-sized" in second.text
+    assert "Step 2 of 5, then wait" in walkthrough(kb, Context(), 2).text  # the protocol's numbering
     assert ("Back", "/walkthrough_back") in second.buttons and ("Back", "/walkthrough_back") not in first.buttons
     assert "whole routine" in walkthrough(kb, Context(), 6).text
 
@@ -177,9 +178,15 @@ def test_unknown_ingredients_get_the_general_rules_honestly(kb):
     assert "doesn't mention that ingredient" in text and "fully absorbed" in text and "thinnest to thickest" in text
 
 
-def test_without_a_profile_an_ingredient_answer_says_what_it_does_for_each_skin(kb):
-    text = ask(kb, "ingredient", ingredients=("niacinamide",)).text
-    assert "oil regulation" in text and "uneven skin tone" in text
+def test_an_ingredient_answer_adds_only_what_the_given_profile_changes(kb):
+    # an active's caution is for the skin that needs it, never for someone who gave no profile
+    retinoid = ask(kb, "ingredient", ingredients=("retinoid",)).text
+    assert "after the exosome serum" in retinoid and "sensitive" not in retinoid
+    # a non-active the protocol pairs with certain skin: where it names it is the answer
+    general = ask(kb, "ingredient", ingredients=("niacinamide",)).text
+    assert "oil regulation" in general and "uneven skin tone" in general
+    assert "oil regulation" in ask(kb, "ingredient", OILY, ingredients=("niacinamide",)).text
+    assert "uneven skin tone" in ask(kb, "ingredient", DARKER, ingredients=("niacinamide",)).text
     assert "uneven skin tone" not in ask(kb, "ingredient", DRY, ingredients=("niacinamide",)).text
 
 

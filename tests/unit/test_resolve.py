@@ -58,7 +58,10 @@ def test_profile_comes_from_memory():
 
 def test_step_detail_follows_the_named_product_or_number():
     assert resolve(turn("ask_step", "why do I cleanse first?", product="cleanser"), State()).context.step == "cleanse"
-    assert resolve(turn("ask_step", "what's step 4?"), State()).context.step == "treatments"
+    # the protocol's numbering: 3 is the optional actives, 4 the moisturiser, 5 sunscreen
+    assert resolve(turn("ask_step", "what's step 3?"), State()).context.step == "treatments"
+    assert resolve(turn("ask_step", "what's step 4?"), State()).context.step == "moisturize"
+    assert resolve(turn("ask_step", "and step 5?"), State()).context.step == "sunscreen"
 
 
 def test_group_entities_keeps_order_and_drops_duplicates():

@@ -1,0 +1,202 @@
+"""The question frame: what one message does, about what, asking which aspect — pure Python, no Rasa.
+
+A message becomes a small typed value (:class:`Frame`) built by named reading steps, each with its own
+precondition and tests:
+
+* ``act`` — what the user does: ask, tell (about their skin), report (a reaction), navigate (the
+  walkthrough), chat, or ask for a person;
+* ``subject`` — what it is about: ``serum``, ``step:3``, ``ingredient:retinoid``, ``product:cleanser``,
+  ``patch_test``, ``brand``, ``routine``; context fills it when the message leaves it out;
+* ``aspect`` — what is asked of it (``duration``, ``amount``, ``frequency``, ``order``, ``time``, ``where``,
+  ``method``, ``why``, ``avoid``; KB ``aspects``), and whether it is a yes/no or an either/or question;
+* ``facts`` — every profile or medical fact with its role (``None``: the user's own, now; ``not``: denied or
+  past; ``other``: someone else's);
+* ``gap`` / ``verdict`` — the knowledge base's honest "the protocol doesn't say" for this subject × aspect,
+  or its first-word answer to an either/or question.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, List, Optional, Tuple
+
+from . import text as tx
+from .schema import Gap, KnowledgeBase, Verdict
+
+if TYPE_CHECKING:  # resolve imports this module; only the types flow back
+    from .resolve import State, Turn
+
+ACTS = {
+    "report_reaction": "report", "inform_profile": "tell", "inform_condition": "tell", "human_handoff": "handoff",
+    "greet": "chat", "goodbye": "chat", "thank": "chat", "affirm": "chat", "deny": "chat", "bot_challenge": "chat",
+    "walkthrough_start": "navigate", "walkthrough_next": "navigate", "walkthrough_back": "navigate",
+    "walkthrough_repeat": "navigate", "walkthrough_where": "navigate", "walkthrough_stop": "navigate",
+}
+_YES_NO = re.compile(r"^\W*(can|could|should|shall|do|does|did|is|are|am|will|would|must|may|have|has)\b"
+                     r"|\b(is it ok|is it okay|ok to|okay to|safe to|fine to|alright to|necessary|do i need|do i have to)\b",
+                     re.I)
+_STEP = re.compile(r"\bstep\s*#?\s*(\d)\b", re.I)
+#: Subjects that come from the message's entities, most specific first.
+ENTITY_SUBJECTS = (("ingredient", "ingredient"), ("product", "product"))
+
+
+@dataclass(frozen=True)
+class Frame:
+    act: str = "ask"
+    subject: Optional[str] = None
+    aspect: Optional[str] = None
+    time: Optional[str] = None
+    #: a yes/no question ("can I …?", "do I need …?")
+    yes_no: bool = False
+    #: (entity, value, role) for every profile or medical fact named
+    facts: Tuple[Tuple[str, str, Optional[str]], ...] = ()
+    gap: Optional[str] = None
+    verdict: Optional[str] = None
+    #: what filled the subject: "message" or "context"
+    subject_from: str = "message"
+    #: the words that named the subject (a brand's name, an ingredient's label)
+    subject_words: Optional[str] = None
+    trace: Tuple[Tuple[str, str], ...] = field(default=(), compare=False)
+
+    @property
+    def subject_kind(self) -> Optional[str]:
+        return self.subject.split(":")[0] if self.subject else None
+
+
+# --------------------------------------------------------------------------- reading steps
+
+def read_act(turn: "Turn") -> str:
+    """What the user does: the intent's group; a question mark or a yes/no opening is asking."""
+    act = ACTS.get(turn.intent or "", "ask")
+    if act in ("chat", "tell") and (turn.text.strip().endswith("?") or _YES_NO.search(turn.text)):
+        return "ask"
+    return act
+
+
+def read_subject(turn: "Turn", kb: KnowledgeBase) -> Tuple[Optional[str], Optional[str]]:
+    """What the message is about, and the words that named it: a patch test, a step by number, a brand,
+    a named ingredient or product type, else the serum when it is named."""
+    if tx.has(turn.text, kb.question_cues.get("patch_test", ())):
+        return "patch_test", None
+    number = _STEP.search(turn.text)
+    if number:
+        return f"step:{number.group(1)}", None
+    brand = tx.spans(turn.text, kb.understanding.brands)
+    if brand:
+        start, end = brand[0]
+        return "brand", turn.text[start:end]
+    for entity, kind in ENTITY_SUBJECTS:
+        values = [v for v in turn.entities.get(entity) or () if v != "serum"]
+        if values:
+            named = next((e for e in turn.found if e.get("entity") == entity and e.get("value") == values[0]
+                          and not e.get("role") and isinstance(e.get("start"), int)), None)
+            words = turn.text[named["start"]:named["end"]] if named else None
+            return f"{kind}:{values[0]}", words
+    if "serum" in (turn.entities.get("product") or ()):
+        return "serum", None
+    return None, None
+
+
+def read_aspect(text: str, kb: KnowledgeBase) -> Optional[str]:
+    """The aspect whose cue comes first in the message."""
+    found = [(spans[0][0], aspect) for aspect, cues in kb.aspects.items() for spans in [tx.spans(text, cues)] if spans]
+    return min(found)[1] if found else None
+
+
+def context_subject(state: "State") -> Optional[str]:
+    """The subject a follow-up leans on ("how long for that one?"): the last ingredient or product asked."""
+    if state.last_topic == "ingredient" and state.ingredients:
+        return f"ingredient:{state.ingredients[0]}"
+    if state.last_topic == "product" and state.product:
+        return f"product:{state.product}"
+    if state.last_topic == "patch_test":
+        return "patch_test"
+    return None
+
+
+def _matches(subject: Optional[str], wanted: Optional[str]) -> bool:
+    if wanted is None:
+        return True
+    return subject is not None and (subject == wanted or subject.split(":")[0] == wanted)
+
+
+def _wait_before(text: str, words: Optional[str]) -> bool:
+    """"how long before vitamin C?" asks for the wait before it (the serum's absorption), not after it."""
+    if not words:
+        return False
+    at = tx.normalise(text).find(words.lower())
+    return at >= 0 and "before" in tx.tokens_before(text, at, 3)
+
+
+#: How far (characters) the subject may stand from the aspect's cue to be what it asks about
+#: ("how much serum … moisturizer": the amount is the serum's).
+ASPECT_REACH = 24
+
+
+def _asked_of(text: str, kb: KnowledgeBase, aspect: Optional[str], words: Optional[str]) -> bool:
+    """Whether the aspect's cue is asked of the subject's words: in a question, next to them."""
+    if aspect is None:
+        return True
+    cues = [s for s in tx.spans(text, kb.aspects[aspect]) if tx.in_question(text, s)]
+    if not words:
+        return bool(cues)
+    at = tx.normalise(text).find(words.lower())
+    return at < 0 or any(-ASPECT_REACH <= at - end <= ASPECT_REACH or -ASPECT_REACH <= start - (at + len(words)) <= 0
+                         for start, end in cues)
+
+
+def find_gap(kb: KnowledgeBase, text: str, subject: Optional[str], aspect: Optional[str],
+             words: Optional[str] = None) -> Optional[Gap]:
+    """The knowledge base's gap for this subject × aspect (asked of it, in a question), or one whose cue the
+    message asks about (a mention in passing — "my foundation clings to the flakes" — is not a question)."""
+    for gap in kb.gaps:
+        if gap.cues:
+            if any(tx.in_question(text, span) for span in tx.spans(text, gap.cues)):
+                return gap
+            continue
+        if _matches(subject, gap.subject) and (gap.aspect is None or gap.aspect == aspect):
+            if gap.aspect == "duration" and _wait_before(text, words):
+                continue
+            if gap.aspect is not None and not _asked_of(text, kb, gap.aspect, words):
+                continue
+            return gap
+    return None
+
+
+def find_verdict(kb: KnowledgeBase, text: str, subject: Optional[str]) -> Optional[Verdict]:
+    """An either/or question ("wet or dry?") the knowledge base answers first."""
+    lowered = tx.normalise(text)
+    if " or " not in lowered:
+        return None
+    for verdict in kb.verdicts:
+        if verdict.subject and not _matches(subject, verdict.subject) and subject is not None:
+            continue
+        if all(tx.has(text, option) for option in verdict.options):
+            return verdict
+    return None
+
+
+def read_frame(turn: "Turn", state: "State", kb: KnowledgeBase) -> Frame:
+    """Read one message into a frame, filling what it leaves out from the conversation."""
+    trace: List[Tuple[str, str]] = []
+    act = read_act(turn)
+    trace.append(("read_act", act))
+    subject, words = read_subject(turn, kb)
+    subject_from = "message"
+    aspect = read_aspect(turn.text, kb)
+    if subject is None and aspect and len(turn.text.split()) <= 8:
+        subject, subject_from = context_subject(state), "context"
+    trace.append(("read_subject", f"{subject} ({subject_from})" if subject else "none"))
+    trace.append(("read_aspect", aspect or "none"))
+    yes_no = bool(_YES_NO.search(turn.text))
+    facts = tuple((str(e.get("entity")), str(e.get("value")), e.get("role")) for e in turn.found
+                  if e.get("entity") in ("skin_type", "skin_tone", "concern", "life_stage", "medication", "medical"))
+    gap = find_gap(kb, turn.text, subject, aspect, words)
+    verdict = find_verdict(kb, turn.text, subject)
+    if gap:
+        trace.append(("find_gap", gap.id))
+    if verdict:
+        trace.append(("find_verdict", verdict.id))
+    return Frame(act=act, subject=subject, aspect=aspect, time=turn.time, yes_no=yes_no, facts=facts,
+                 gap=gap.id if gap else None, verdict=verdict.id if verdict else None, subject_from=subject_from,
+                 subject_words=words, trace=tuple(trace))

@@ -1,0 +1,114 @@
+"""The question frame: subject, aspect, gaps and verdicts read from the message, context filling the rest."""
+import pytest
+import spacy
+
+from actions.knowledge.entities import VocabularyMatcher
+from actions.knowledge.frame import read_aspect, read_frame
+from actions.knowledge.resolve import State, Turn, group_entities, resolve
+
+
+@pytest.fixture(scope="module")
+def turn_of(kb):
+    matcher = VocabularyMatcher(spacy.blank("en"), kb)
+
+    def turn_of(text, intent=None):
+        found = [{"entity": m.entity, "value": m.value, "start": m.start, "end": m.end,
+                  **({"role": m.role} if m.role else {})} for m in matcher(text)]
+        texts = group_entities([{"entity": e["entity"], "value": text[e["start"]:e["end"]], "role": e.get("role")}
+                                for e in found])
+        return Turn(intent, text, group_entities(found), texts, found=found)
+    return turn_of
+
+
+@pytest.fixture(scope="module")
+def frame(kb, turn_of):
+    return lambda text, state=State(): read_frame(turn_of(text), state, kb)
+
+
+@pytest.mark.parametrize("text, aspect", [
+    ("how long should I leave it before moisturiser?", "duration"),
+    ("how much do I use", "amount"),
+    ("how often can i exfoliate", "frequency"),
+    ("does SPF go before or after moisturiser?", "order"),
+    ("vitamin c morning or night?", "time"),
+    ("where do i put it", "where"),
+    ("why do I have to wait?", "why"),
+    ("hey there", None),
+])
+def test_the_aspect_is_the_first_thing_asked(kb, text, aspect):
+    assert read_aspect(text, kb) == aspect
+
+
+@pytest.mark.parametrize("text, subject", [
+    ("how long does a patch test take?", "patch_test"),
+    ("what was step 3 again?", "step:3"),
+    ("can I use CeraVe moisturising cream after?", "brand"),
+    ("how much moisturiser?", "product:moisturizer"),
+    ("can i use retinol after", "ingredient:retinoid"),
+    ("how much serum?", "serum"),
+])
+def test_the_subject_is_what_the_message_names(frame, text, subject):
+    assert frame(text).subject == subject
+
+
+def test_a_follow_up_takes_its_subject_from_context(frame):
+    f = frame("how long for that one?", State(last_topic="ingredient", ingredients=["retinoid"]))
+    assert (f.subject, f.subject_from, f.aspect) == ("ingredient:retinoid", "context", "duration")
+
+
+@pytest.mark.parametrize("text, gap", [
+    ("how long do I wait before I know the patch test is fine?", "patch_test_duration"),
+    ("how long after retinol before moisturiser?", "active_wait"),
+    ("how much sunscreen should I put on?", "product_amount"),
+    ("should I keep the serum in the fridge?", "storage"),
+    ("can I mix it into my moisturiser?", "mixing"),
+    ("is it ok to use before makeup?", "makeup"),
+    ("how much does the serum cost?", "price"),
+])
+def test_the_protocol_is_silent_on_these(frame, text, gap):
+    assert frame(text).gap == gap
+
+
+@pytest.mark.parametrize("text", ["how long do I wait before vitamin C?", "how much serum do I use?",
+                                  "how long should the serum absorb?", "where do I patch test?"])
+def test_what_the_protocol_answers_is_no_gap(frame, text):
+    assert frame(text).gap is None
+
+
+def test_either_or_questions_get_the_protocols_verdict(frame):
+    assert frame("after washing, serum on wet or dry skin?").verdict == "wet_or_dry"
+    assert frame("do i pat it in or rub it?").verdict == "pat_or_rub"
+    assert frame("is my skin dry or oily?").verdict is None
+
+
+def test_facts_keep_their_role(frame):
+    f = frame("my sister has rosacea but I'm oily, and I'm not pregnant")
+    assert ("skin_type", "sensitive", "other") in f.facts and ("skin_type", "oily", None) in f.facts
+    assert ("life_stage", "pregnancy", "not") in f.facts
+
+
+def test_a_gap_is_said_instead_of_a_nearby_fact(kb, turn_of):
+    q = resolve(turn_of("how long does a patch test take?", "ask_patch_test"), State(), kb.question_cues, kb)
+    assert q.safety == ["gap:patch_test_duration"] and q.topic is None
+    assert ("gap_or_verdict", "gap patch_test_duration") in q.trace
+
+
+def test_a_brand_gets_the_honest_sentence_then_the_product_type(kb, turn_of):
+    q = resolve(turn_of("can I use CeraVe moisturising cream after the serum?", "ask_product"), State(), kb.question_cues, kb)
+    assert q.safety == ["gap:brand"] and q.topic == "product"
+
+
+def test_every_decision_records_the_step_that_made_it(kb, turn_of):
+    q = resolve(turn_of("what cleanser for dry skin?", "ask_product"), State(skin_types=["dry"]), kb.question_cues, kb)
+    names = [name for name, _ in q.trace]
+    assert names[0] == "triage" and "main_topic" in names
+
+
+@pytest.mark.parametrize("text", [
+    "how much serum do i use and how long do i wait before moisturizer?",  # the amount is the serum's
+    "my foundation clings to dry patches. is there an exfoliant I can use?",  # makeup in passing
+    "what order do serums and creams go in? i always mix it up",
+    "I'm a guy. do I need a moisturiser after this?",
+])
+def test_a_mention_in_passing_is_no_gap(frame, text):
+    assert frame(text).gap is None

@@ -20,6 +20,16 @@ REMINDER_INTENT = "EXTERNAL_absorbed"
 INTERRUPTING = ("symptom", "ingredient", "medical", "life_stage", "medication", "body_area")
 
 
+def asks_something(question, turn) -> bool:
+    """A question of its own during a walkthrough: a step by number, a gap, a verdict, an order, or a
+    question naming an ingredient ("done, can I put my retinol on now?")."""
+    f = question.frame
+    if f is None or question.topic == "walkthrough_next":
+        return False
+    return bool(f.subject_kind == "step" or f.gap or f.verdict or f.order
+                or (f.act == "ask" and turn.has("ingredient")))
+
+
 class ActionWalkthrough(Action):
     def name(self) -> Text:
         return "action_walkthrough"
@@ -29,6 +39,8 @@ class ActionWalkthrough(Action):
         question = question_from(tracker, turn)
         if question.triage.severity or any(k.endswith("_remembered") for k in question.safety):
             return respond(dispatcher, tracker, question)  # safety before the next step
+        if asks_something(question, turn):
+            return respond(dispatcher, tracker, question)  # "what was step 3 again?" doesn't move it on
         if turn.has(*INTERRUPTING) and (turn.confidence or 1.0) < 0.8:
             turn.intent = None
             return respond(dispatcher, tracker, question_from(tracker, turn))

@@ -52,6 +52,9 @@ class Frame:
     facts: Tuple[Tuple[str, str, Optional[str]], ...] = ()
     gap: Optional[str] = None
     verdict: Optional[str] = None
+    #: an order question between two stages of the routine: the user's words for the earlier one, the
+    #: later one and the one asked about, and "first" or "relative" for how it was asked
+    order: Tuple[str, ...] = ()
     #: what filled the subject: "message" or "context"
     subject_from: str = "message"
     #: the words that named the subject (a brand's name, an ingredient's label)
@@ -98,9 +101,11 @@ def read_subject(turn: "Turn", kb: KnowledgeBase) -> Tuple[Optional[str], Option
 
 
 def read_aspect(text: str, kb: KnowledgeBase) -> Optional[str]:
-    """The aspect whose cue comes first in the message."""
-    found = [(spans[0][0], aspect) for aspect, cues in kb.aspects.items() for spans in [tx.spans(text, cues)] if spans]
-    return min(found)[1] if found else None
+    """The aspect whose cue comes first in the message's questions (else anywhere in it): in "I put it on
+    right away. how long am I meant to wait?" the question is how long."""
+    found = [(not tx.in_question(text, span), span[0], aspect) for aspect, cues in kb.aspects.items()
+             for span in tx.spans(text, cues)]
+    return min(found)[2] if found else None
 
 
 def context_subject(state: "State") -> Optional[str]:
@@ -164,16 +169,44 @@ def find_gap(kb: KnowledgeBase, text: str, subject: Optional[str], aspect: Optio
 
 
 def find_verdict(kb: KnowledgeBase, text: str, subject: Optional[str]) -> Optional[Verdict]:
-    """An either/or question ("wet or dry?") the knowledge base answers first."""
-    lowered = tx.normalise(text)
-    if " or " not in lowered:
-        return None
+    """A yes/no or either/or question the knowledge base answers first: every option group named around an
+    "or" ("wet or dry?"), or one of its cues in a question ("can I skip moisturiser?")."""
+    either_or = " or " in tx.normalise(text)
     for verdict in kb.verdicts:
-        if verdict.subject and not _matches(subject, verdict.subject) and subject is not None:
+        if verdict.subject and not _matches(subject, verdict.subject):
             continue
-        if all(tx.has(text, option) for option in verdict.options):
+        if verdict.options and either_or and all(tx.has(text, option) for option in verdict.options):
+            return verdict
+        if verdict.cues and any(tx.in_question(text, span) for span in tx.spans(text, verdict.cues)):
             return verdict
     return None
+
+
+_FIRST = re.compile(r"\b(first|before|after|then|order)\b", re.I)
+
+
+def read_order(turn: "Turn", kb: KnowledgeBase, aspect: Optional[str]) -> Tuple[str, ...]:
+    """"SPF before or after moisturiser?", "what goes first, cleanser or serum": two things that sit at
+    different stages of the routine, in the order the protocol puts them (the user's words for each)."""
+    if aspect != "order" and not (" or " in tx.normalise(turn.text) and _FIRST.search(turn.text)):
+        return ()
+    stage_of_product = {p.id: p.step for p in kb.products if p.step}
+    if turn.has("ingredient"):
+        return ()  # an ingredient's own answer says where it goes (and whether the protocol names it)
+    named: List[Tuple[int, int, str]] = []  # (stage index, position, words)
+    stages = [s.id for s in kb.steps]
+    for e in turn.found:
+        if e.get("role") or not isinstance(e.get("start"), int) or e.get("entity") != "product":
+            continue
+        stage = stage_of_product.get(str(e.get("value")))
+        if stage and all(stages.index(stage) != n for n, _, _ in named):
+            named.append((stages.index(stage), e["start"], turn.text[e["start"]:e["end"]]))
+    if len(named) != 2:
+        return ()
+    asked = min(named, key=lambda n: n[1])[2]  # what the user asks about: the one named first
+    first, second = (words for _, _, words in sorted(named))
+    how = "first" if re.search(r"\bfirst\b", turn.text, re.I) else "relative"
+    return first, second, asked, how
 
 
 def read_frame(turn: "Turn", state: "State", kb: KnowledgeBase) -> Frame:
@@ -193,10 +226,13 @@ def read_frame(turn: "Turn", state: "State", kb: KnowledgeBase) -> Frame:
                   if e.get("entity") in ("skin_type", "skin_tone", "concern", "life_stage", "medication", "medical"))
     gap = find_gap(kb, turn.text, subject, aspect, words)
     verdict = find_verdict(kb, turn.text, subject)
+    order = read_order(turn, kb, aspect)
     if gap:
         trace.append(("find_gap", gap.id))
     if verdict:
         trace.append(("find_verdict", verdict.id))
+    if order:
+        trace.append(("read_order", f"{order[0]} before {order[1]}"))
     return Frame(act=act, subject=subject, aspect=aspect, time=turn.time, yes_no=yes_no, facts=facts,
-                 gap=gap.id if gap else None, verdict=verdict.id if verdict else None, subject_from=subject_from,
-                 subject_words=words, trace=tuple(trace))
+                 gap=gap.id if gap else None, verdict=verdict.id if verdict else None, order=order,
+                 subject_from=subject_from, subject_words=words, trace=tuple(trace))

@@ -44,6 +44,7 @@ USES: Dict[str, Tuple[str, ...]] = {
         "actives_exfoliants", "avoid_depends", "not_covered", "not_covered_area", "walk_done", "walk_head",
         "walk_wait_head", "walk_optional", "walk_not_started", "walk_position", "walk_stopped", "reminder_set",
         "seconds", "minutes", "reminder_fired", "reminder_next", "patch_sensitive", "source_line",
+        "order_first", "order_after", "order_before", "timing_verdict", "timing_unknown", "timing_only_for", "for_who", "time_am", "time_pm",
     ),
     "buttons": ("walkthrough", "avoid", "routine", "remind", "routine_am", "routine_pm", "retinol", "vitamin_c",
                 "niacinamide", "darker", "next", "back", "repeat", "start_again", "card", "person"),
@@ -378,6 +379,9 @@ def step_detail(kb: KnowledgeBase, ctx: Context) -> Answer:
     """One step: what, why, and what the profile changes about it."""
     p, w = ctx.profile, _Writer(kb)
     s = step(kb, ctx.step or "apply_serum")
+    if s.am_only and ctx.time == "pm":
+        w.say("sunscreen_night")  # "I only do my routine at night — what about step 5?"
+        return w.answer("step", _next(kb))
     text, source = _treatments_text(kb, p) if s.id == "treatments" else (s.text, s.source)
     w.add(say(kb, "step_head", number=s.number, title=s.title, text=text), source)
     if not (p.gated and s.id == "treatments"):
@@ -632,9 +636,66 @@ def lead(kb: KnowledgeBase, kind: str, ctx: Context, subject_words: Optional[str
         return w.answer(kind, buttons(kb, "routine"))
     if group == "verdict":
         verdict = next(v for v in kb.verdicts if v.id == ident)
-        w.add(verdict.text, verdict.source)
+        p = ctx.profile
+        mine = [t.id for t in _covered_types(kb, p)] + (["darker"] if p.pigment_prone else [])
+        w.add(next((verdict.by_profile[k] for k in mine if k in verdict.by_profile), verdict.text), verdict.source)
         return w.answer(kind, _next(kb))
+    if group == "order":
+        first, second, asked, how = ident.split("|")
+        if how == "first":  # "what goes first, cleanser or serum?"
+            w.say("order_first", first=first[:1].upper() + first[1:], second=second)
+        elif asked == first:  # "cleanser before or after the serum?"
+            w.say("order_before", asked=asked, other=second)
+        else:
+            w.say("order_after", asked=asked, other=first)
+        w.fact(kb.key_considerations.layering)
+        if "serum" in first.lower():
+            wait = principle(kb, "allow_absorption")
+            w.add(wait.text, wait.source)
+        return w.answer(kind, _next(kb))
+    if group == "timing":
+        return _timing(kb, ctx, ingredient(kb, ident), w)
+    if group == "cure":
+        return _cure(kb, ctx, w)
     return safety(kb, kind)
+
+
+def _timing(kb: KnowledgeBase, ctx: Context, ing: Ingredient, w: _Writer) -> Answer:
+    """"Vitamin C morning or night?": the protocol's time for it, for this profile, first."""
+    p = ctx.profile
+    mine = ["all"] + [t.id for t in _covered_types(kb, p)] + (["darker"] if p.pigment_prone else [])
+    held = ing.category in CAUTION_CATEGORIES and w.referrals(p)
+    when = next((ing.timing[k] for k in mine if k in ing.timing), None)
+    if held:
+        pass
+    elif when:
+        w.say("timing_verdict", when=say(kb, f"time_{when}"), label=ing.label)
+        for fact in ing.general:
+            w.fact(fact)
+    else:
+        others = [say(kb, "for_who", who=_profile_label(kb, k)) for k in ing.timing]
+        w.say("timing_unknown", label=ing.label, others="".join(
+            say(kb, "timing_only_for", when=say(kb, f"time_{ing.timing[k]}"), who=_profile_label(kb, k))
+            for k in list(ing.timing)[:1]) if others else "")
+    return w.answer("ingredient", _next(kb))
+
+
+def _profile_label(kb: KnowledgeBase, key: str) -> str:
+    if key in {t.id for t in kb.skin_types}:
+        return skin_type(kb, key).label + " skin"
+    return skin_tone(kb, key).label + "s" if key in {t.id for t in kb.skin_tones} else key
+
+
+def _cure(kb: KnowledgeBase, ctx: Context, w: _Writer) -> Answer:
+    """"Will it cure my melasma?": the honest no, then what the protocol says it may help with, for this skin."""
+    w.fact(kb.safety.cure)
+    p = ctx.profile
+    for t in _covered_types(kb, p):
+        w.add(t.serum, t.source)
+    darker = _darker(kb, p)
+    if darker:
+        w.add(f"{darker.serum} {darker.sun_protection}", darker.source)
+    return w.answer("safety_cure", _next(kb))
 
 
 def _label(kb: KnowledgeBase, ctx: Context) -> str:

@@ -82,6 +82,9 @@ INTERRUPTING = frozenset({"emergency", "reaction", "flare"})
 SERUM_USE_TOPICS = frozenset({"routine", "summary", "adjustments", "profile", "step", "absorption", "amount",
                               "frequency", "layering", "ingredient", "exfoliation", "benefits", "results",
                               "avoid", "walkthrough_next"})
+#: A message this short with only a time of day is a follow-up ("and at night?"); a longer one names
+#: the time in passing ("who won the game last night").
+SHORT_FOLLOW_UP = 5
 #: Below this intent confidence a question cue decides the topic instead.
 UNSURE = 0.5
 PROFILE_ENTITIES = ("skin_type", "skin_tone", "concern")
@@ -274,7 +277,7 @@ def _topic(turn: Turn, state: State, cued: List[str], safety: List[str]) -> Opti
             return "ingredient"
         if product not in (None, "serum"):
             return "product"
-        if turn.intent == "followup" or time:
+        if turn.intent == "followup" or (time and len(turn.text.split()) <= SHORT_FOLLOW_UP):
             last = state.last_topic or "routine"
             # "and in the morning?" after an answer that is the same morning and night: the routine then
             return "routine" if time and last not in TIMED_TOPICS else last
@@ -470,21 +473,52 @@ def profile_resumes(d: Draft) -> Optional[str]:
     return None
 
 
+def named_step(d: Draft) -> Optional[str]:
+    """A step asked by its number ("what was step 3 again?") is that step, even mid-walkthrough."""
+    if d.frame.subject_kind == "step" and d.topic not in ("step", "not_covered") and not d.tri.severity:
+        d.topic = "step"
+        return "topic=step"
+    return None
+
+
+def ingredient_first(d: Draft) -> Optional[str]:
+    """"can I use vit C in the AM and then sunscreen on top?": the ingredient is the question, the product
+    the second answer."""
+    if d.frame.subject_kind == "ingredient" and d.topic in ("sunscreen", "product", "absorption") and d.ingredients:
+        d.also, d.topic = d.topic, "ingredient"
+        return f"topic=ingredient, also={d.also}"
+    return None
+
+
 def gap_or_verdict(d: Draft) -> Optional[str]:
     """The asked aspect of the subject is one the protocol is silent on ("how long does a patch test take?",
     "how much sunscreen?"): say so instead of a nearby fact. An either/or question the knowledge base answers
     ("wet or dry skin?"): that answer, first and alone."""
     if d.tri.severity in INTERRUPTING or d.topic == "walkthrough_next":
         return None
-    if d.frame.gap:
-        d.safety.append(f"gap:{d.frame.gap}")
-        if not next(g for g in d.kb.gaps if g.id == d.frame.gap).then_answer:
+    f = d.frame
+    if f.gap:
+        d.safety.append(f"gap:{f.gap}")
+        if not next(g for g in d.kb.gaps if g.id == f.gap).then_answer:
             d.topic = None
-        return f"gap {d.frame.gap}"
-    if d.frame.verdict:
-        d.safety.append(f"verdict:{d.frame.verdict}")
+        elif d.product not in (None, "serum"):
+            d.topic = "product"  # a named brand of a product type: what the protocol says of that type
+        return f"gap {f.gap}"
+    answered = next((v.topic for v in d.kb.verdicts if v.id == f.verdict), None)
+    if f.verdict and not (answered == "absorption" and f.subject_kind == "ingredient"):
+        # (an ingredient's own answer says to wait for the serum to absorb, and what this skin changes)
+        d.safety.append(f"verdict:{f.verdict}")
+        others = [t for t in d.cued if t != answered and t not in COVERS.get(answered or "", ())]
+        d.topic, d.also = None, (others[0] if others else None)  # "how much, and do I wait?": both
+        return f"verdict {f.verdict}" + (f", also={d.also}" if d.also else "")
+    if f.order:
+        d.safety.append("order:" + "|".join(f.order))
         d.topic = None
-        return f"verdict {d.frame.verdict}"
+        return f"order {f.order[0]} before {f.order[1]}"
+    if f.aspect == "time" and f.subject_kind == "ingredient":
+        d.safety.append(f"timing:{f.subject.split(':')[1]}")
+        d.topic = None
+        return "timing verdict"
     return None
 
 
@@ -518,7 +552,9 @@ def safety_answers_alone(d: Draft) -> Optional[str]:
 def second_question(d: Draft) -> Optional[str]:
     """A second thing the same message asks (an ingredient beside the routine, another cued topic), unless
     the first answer covers it or a reaction holds routine advice back."""
-    if d.topic in ROUTINE_TOPICS | {"product"} and d.ingredients:
+    if d.also:
+        pass  # an earlier step chose it
+    elif d.topic in ROUTINE_TOPICS | {"product"} and d.ingredients:
         d.also = "ingredient"
     elif d.topic == "layering" and d.ingredients:
         if len(d.turn.entities.get("product") or ()) >= 2 or len(d.ingredients) >= 2:
@@ -535,7 +571,8 @@ def second_question(d: Draft) -> Optional[str]:
 
 STEPS = (area_beyond_face, walkthrough_continues, main_topic, bare_aspect_refers_back, remembered_ingredient,
          order_of_several, named_thing_narrows, time_of_day_routine, body_area, product_without_type,
-         profile_with_request, profile_resumes, gap_or_verdict, conditions_gate_actives, safety_answers_alone, second_question)
+         profile_with_request, profile_resumes, named_step, ingredient_first, gap_or_verdict,
+         conditions_gate_actives, safety_answers_alone, second_question)
 
 
 def resolve(turn: Turn, state: State, cues: Mapping[str, Sequence[str]] = {},

@@ -150,6 +150,8 @@ class Ingredient(Strict):
     general: List[Fact]
     by_type: Dict[str, List[Fact]] = {}
     by_tone: Dict[str, List[Fact]] = {}
+    #: when the protocol times it: "all" or a skin type / tone id -> "am" | "pm"
+    timing: Dict[str, str] = {}
 
 
 class Product(Strict):
@@ -172,13 +174,18 @@ class Gap(Strict):
 
 
 class Verdict(Strict):
-    """The protocol's answer to an either/or question, said first."""
+    """The protocol's answer to a yes/no or either/or question, said first; per skin type or tone where the
+    answer differs."""
 
     id: str
-    options: List[List[str]]
     source: str
     text: str
+    options: List[List[str]] = []
+    cues: List[str] = []
     subject: Optional[str] = None
+    #: the answer topic it stands for (a second question in the same message is still answered)
+    topic: Optional[str] = None
+    by_profile: Dict[str, str] = {}
 
 
 class Phrase(Strict):
@@ -292,6 +299,8 @@ class KnowledgeBase(Strict):
         """Cross-reference errors as ``"<entry>: <field>: <problem>"`` strings (empty when sound)."""
         errors: List[str] = []
         sections = set(self.sections)
+        type_ids = {t.id for t in self.skin_types}
+        tone_ids = {t.id for t in self.skin_tones}
 
         def source(where: str, value: str) -> None:
             if value not in sections:
@@ -308,6 +317,11 @@ class KnowledgeBase(Strict):
                 errors.append(f"gaps.{gap.id}: needs a subject or cues")
         for verdict in self.verdicts:
             source(f"verdicts.{verdict.id}", verdict.source)
+            if not (verdict.options or verdict.cues):
+                errors.append(f"verdicts.{verdict.id}: needs options or cues")
+            for key in verdict.by_profile:
+                if key not in type_ids | tone_ids:
+                    errors.append(f"verdicts.{verdict.id}: by_profile: unknown skin type or tone {key!r}")
         source("overview", self.overview.source)
         source("disclaimer", self.disclaimer.source)
         source("application_area", self.application_area.source)

@@ -17,7 +17,8 @@ NEGATIONS = frozenset({"not", "n't", "nt", "no", "never", "nor", "without", "isn
 #: Tokens before a term that can negate it, within its clause.
 NEGATION_WINDOW = 3
 _CLAUSE_END = re.compile(r"[.!?;\n]|,\s*(?:but|and|so|though)\b|\bbut\b|\bhowever\b"
-                         r"|,\s*(?=(?:which|what|how|when|where|why|can|could|should|do|does|is|are|will)\b)", re.I)
+                         r"|,\s*(?=(?:which|what|how|when|where|why|can|could|should|do|does|is|are|will|i|i'm|im|"
+                         r"i am|i've|my|me)\b)", re.I)
 _TOKEN = re.compile(r"[\w]+(?:'\w+)?|n't|[^\w\s]")
 
 

@@ -107,7 +107,7 @@ def test_body_areas_beyond_face_and_neck_are_not_covered():
 def test_a_product_and_an_ingredient_are_both_answered():
     q = resolve(turn("ask_product", "I use an alcohol toner after cleansing, ok?", product="cleanser",
                      ingredient="alcohol"), State())
-    assert (q.topic, q.also) == ("product", "ingredient")
+    assert (q.topic, q.also) == ("ingredient", "product")  # the ingredient is what is asked about
 
 
 CUES = {"amount": ["how much"], "absorption": ["how long do i wait"], "patch_test": ["patch test"],
@@ -115,8 +115,10 @@ CUES = {"amount": ["how much"], "absorption": ["how long do i wait"], "patch_tes
 
 
 def test_two_questions_in_one_message_are_both_answered():
-    q = resolve(turn("ask_absorption", "how much serum do i use and how long do i wait?"), State(), CUES)
+    q = resolve(turn("ask_absorption", "how much serum do i use and how long is the wait?"), State(), CUES)
     assert (q.topic, q.also) == ("absorption", "amount")
+    q = resolve(turn("ask_absorption", "how much serum do i use and do i wait before moisturiser?"), State(), CUES)
+    assert (q.safety, q.also) == (["verdict:wait_to_absorb"], "amount")
 
 
 def test_a_cue_decides_when_the_intent_is_unsure():
@@ -188,9 +190,15 @@ def test_a_time_follow_up_after_a_timeless_answer_gets_that_routine():
 
 
 def test_a_named_product_turns_a_serum_amount_question_into_a_product_question():
+    q = resolve(turn("ask_frequency", "how often do I use the cleanser with the serum?",
+                     product=["cleanser", "serum"]), State())
+    assert (q.topic, q.context.product) == ("product", "cleanser")
+
+
+def test_a_yes_no_question_the_protocol_answers_gets_its_verdict_alone():
     q = resolve(turn("ask_amount", "do I need a moisturizer after this or is the serum enough?",
                      product=["moisturizer", "serum"]), State())
-    assert (q.topic, q.context.product) == ("product", "moisturizer")
+    assert q.safety == ["verdict:skip_moisturiser"] and q.topic is None
 
 
 def test_a_routine_request_that_mentions_an_ingredient_gets_both():

@@ -56,6 +56,8 @@ def walk(dispatcher: CollectingDispatcher, tracker: Tracker, intent: Optional[st
         index = 0
     elif intent == "walkthrough_next":
         index = position + 1
+        if query.waited_already(base, ctx, index, turn.text):
+            index += 1  # "done, it's absorbed": past the wait to the next step
     elif intent == "walkthrough_back":
         index = max(0, position - 1)
     else:  # repeat

@@ -11,6 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.common import kb, question_from, turn_from
 from actions.dialogue import context_for, respond, walk, walkthrough_position
 from actions.knowledge import query
+from actions.knowledge.resolve import SERUM_ASPECTS
 from actions.render import utter
 
 REMINDER_INTENT = "EXTERNAL_absorbed"
@@ -26,8 +27,9 @@ def asks_something(question, turn) -> bool:
     f = question.frame
     if f is None or question.topic == "walkthrough_next":
         return False
+    asking = f.act == "ask" or "?" in turn.text
     return bool(f.subject_kind == "step" or f.gap or f.verdict or f.order
-                or (f.act == "ask" and turn.has("ingredient")))
+                or (asking and (turn.has("ingredient") or question.topic in SERUM_ASPECTS.values())))
 
 
 class ActionWalkthrough(Action):

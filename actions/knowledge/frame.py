@@ -52,6 +52,8 @@ class Frame:
     facts: Tuple[Tuple[str, str, Optional[str]], ...] = ()
     gap: Optional[str] = None
     verdict: Optional[str] = None
+    #: "yes" / "no" when the verdict's question asks for one ("can I skip …?" -> no)
+    polarity: Optional[str] = None
     #: an order question between two stages of the routine: the user's words for the earlier one, the
     #: later one and the one asked about, and "first" or "relative" for how it was asked
     order: Tuple[str, ...] = ()
@@ -131,6 +133,14 @@ def _wait_before(text: str, words: Optional[str]) -> bool:
         return False
     at = tx.normalise(text).find(words.lower())
     return at >= 0 and "before" in tx.tokens_before(text, at, 3)
+
+
+def read_polarity(text: str, verdict: Verdict) -> Optional[str]:
+    """"no" when the question asks to skip or do without ("can I skip moisturiser?"), "yes" when it asks
+    whether it is needed ("do I still need SPF?"): whichever of the verdict's words comes first in a question."""
+    found = [(span[0], answer) for answer, words in (("no", verdict.no_when), ("yes", verdict.yes_when))
+             for span in tx.spans(text, words) if tx.in_question(text, span)]
+    return min(found)[1] if found else None
 
 
 #: How far (characters) the subject may stand from the aspect's cue to be what it asks about
@@ -226,6 +236,7 @@ def read_frame(turn: "Turn", state: "State", kb: KnowledgeBase) -> Frame:
                   if e.get("entity") in ("skin_type", "skin_tone", "concern", "life_stage", "medication", "medical"))
     gap = find_gap(kb, turn.text, subject, aspect, words)
     verdict = find_verdict(kb, turn.text, subject)
+    polarity = read_polarity(turn.text, verdict) if verdict else None
     order = read_order(turn, kb, aspect)
     if gap:
         trace.append(("find_gap", gap.id))
@@ -234,5 +245,5 @@ def read_frame(turn: "Turn", state: "State", kb: KnowledgeBase) -> Frame:
     if order:
         trace.append(("read_order", f"{order[0]} before {order[1]}"))
     return Frame(act=act, subject=subject, aspect=aspect, time=turn.time, yes_no=yes_no, facts=facts,
-                 gap=gap.id if gap else None, verdict=verdict.id if verdict else None, order=order,
+                 gap=gap.id if gap else None, verdict=verdict.id if verdict else None, polarity=polarity, order=order,
                  subject_from=subject_from, subject_words=words, trace=tuple(trace))

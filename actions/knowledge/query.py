@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
+from . import text as tx
 from .schema import Fact, Ingredient, KnowledgeBase, SkinTone, SkinType, Step
 
 #: Concerns for which the protocol's darker-tones/hyperpigmentation section applies whatever the tone.
@@ -44,7 +45,7 @@ USES: Dict[str, Tuple[str, ...]] = {
         "actives_exfoliants", "avoid_depends", "not_covered", "not_covered_area", "walk_done", "walk_head",
         "walk_wait_head", "walk_optional", "walk_not_started", "walk_position", "walk_stopped", "reminder_set",
         "seconds", "minutes", "reminder_fired", "reminder_next", "patch_sensitive", "source_line",
-        "order_first", "order_after", "order_before", "timing_verdict", "timing_unknown", "timing_only_for", "for_who", "time_am", "time_pm",
+        "verdict_yes", "verdict_no", "order_first", "order_after", "order_before", "timing_verdict", "timing_unknown", "timing_only_for", "for_who", "time_am", "time_pm",
     ),
     "buttons": ("walkthrough", "avoid", "routine", "remind", "routine_am", "routine_pm", "retinol", "vitamin_c",
                 "niacinamide", "darker", "next", "back", "repeat", "start_again", "card", "person"),
@@ -635,10 +636,12 @@ def lead(kb: KnowledgeBase, kind: str, ctx: Context, subject_words: Optional[str
         w.add(gap.text.format(label=_label(kb, ctx), brand=subject_words or "that product"), gap.source)
         return w.answer(kind, buttons(kb, "routine"))
     if group == "verdict":
+        ident, _, polarity = ident.partition(":")
         verdict = next(v for v in kb.verdicts if v.id == ident)
         p = ctx.profile
         mine = [t.id for t in _covered_types(kb, p)] + (["darker"] if p.pigment_prone else [])
-        w.add(next((verdict.by_profile[k] for k in mine if k in verdict.by_profile), verdict.text), verdict.source)
+        text = next((verdict.by_profile[k] for k in mine if k in verdict.by_profile), verdict.text)
+        w.add(text, verdict.source, prefix=say(kb, f"verdict_{polarity}") if polarity else "")
         return w.answer(kind, _next(kb))
     if group == "order":
         first, second, asked, how = ident.split("|")
@@ -743,6 +746,12 @@ def walkthrough(kb: KnowledgeBase, ctx: Context, index: int) -> Answer:
         w.add(_brightening_list(kb), darker.source, prefix=say(kb, "for_pigment"))
     ids = ["next"] + (["remind"] if s.wait else []) + (["back"] if index else []) + ["repeat"]
     return w.answer("walkthrough", buttons(kb, *ids))
+
+
+def waited_already(kb: KnowledgeBase, ctx: Context, index: int, text: str) -> bool:
+    """Stage ``index`` is the absorption wait and the user says it is over ("done, it's absorbed")."""
+    steps = routine_steps(kb, ctx.time)
+    return index < len(steps) and steps[index].wait and tx.has(text, kb.understanding.waited)
 
 
 def walkthrough_length(kb: KnowledgeBase, time: Optional[str]) -> int:

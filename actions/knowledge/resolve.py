@@ -473,6 +473,22 @@ def profile_resumes(d: Draft) -> Optional[str]:
     return None
 
 
+#: The serum's own facts by aspect: the subject × aspect index for the serum (gaps cover what it lacks).
+SERUM_ASPECTS = {"duration": "absorption", "amount": "amount", "frequency": "frequency", "where": "step",
+                 "method": "step"}
+
+
+def serum_aspect(d: Draft) -> Optional[str]:
+    """An aspect asked of the serum (or of nothing named, leaning on the conversation) when the intent gave
+    no specific topic: "how long for that one?", "sorry, what did you say the wait was?"."""
+    topic = SERUM_ASPECTS.get(d.frame.aspect or "")
+    if topic and d.frame.subject in (None, "serum") and d.topic in (None, "routine", "walkthrough_next") \
+            and not d.tri.severity and not d.frame.gap:
+        d.topic = topic
+        return f"topic={topic} ({d.frame.aspect} of the serum)"
+    return None
+
+
 def named_step(d: Draft) -> Optional[str]:
     """A step asked by its number ("what was step 3 again?") is that step, even mid-walkthrough."""
     if d.frame.subject_kind == "step" and d.topic not in ("step", "not_covered") and not d.tri.severity:
@@ -507,7 +523,7 @@ def gap_or_verdict(d: Draft) -> Optional[str]:
     answered = next((v.topic for v in d.kb.verdicts if v.id == f.verdict), None)
     if f.verdict and not (answered == "absorption" and f.subject_kind == "ingredient"):
         # (an ingredient's own answer says to wait for the serum to absorb, and what this skin changes)
-        d.safety.append(f"verdict:{f.verdict}")
+        d.safety.append(f"verdict:{f.verdict}" + (f":{f.polarity}" if f.polarity else ""))
         others = [t for t in d.cued if t != answered and t not in COVERS.get(answered or "", ())]
         d.topic, d.also = None, (others[0] if others else None)  # "how much, and do I wait?": both
         return f"verdict {f.verdict}" + (f", also={d.also}" if d.also else "")
@@ -571,7 +587,7 @@ def second_question(d: Draft) -> Optional[str]:
 
 STEPS = (area_beyond_face, walkthrough_continues, main_topic, bare_aspect_refers_back, remembered_ingredient,
          order_of_several, named_thing_narrows, time_of_day_routine, body_area, product_without_type,
-         profile_with_request, profile_resumes, named_step, ingredient_first, gap_or_verdict,
+         profile_with_request, profile_resumes, serum_aspect, named_step, ingredient_first, gap_or_verdict,
          conditions_gate_actives, safety_answers_alone, second_question)
 
 

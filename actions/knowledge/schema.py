@@ -186,6 +186,10 @@ class Verdict(Strict):
     #: the answer topic it stands for (a second question in the same message is still answered)
     topic: Optional[str] = None
     by_profile: Dict[str, str] = {}
+    #: question words after which the answer starts "No." ("can I skip …?") or "Yes." ("do I need …?");
+    #: the earliest in the question decides
+    no_when: List[str] = []
+    yes_when: List[str] = []
 
 
 class Phrase(Strict):
@@ -261,6 +265,7 @@ class Understanding(Strict):
     cause_markers: List[str]
     not_skin_after: List[str]
     not_skin_before: List[str]
+    waited: List[str]
 
 
 #: entity name -> canonical value -> phrases

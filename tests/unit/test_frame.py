@@ -112,3 +112,15 @@ def test_every_decision_records_the_step_that_made_it(kb, turn_of):
 ])
 def test_a_mention_in_passing_is_no_gap(frame, text):
     assert frame(text).gap is None
+
+
+@pytest.mark.parametrize("text, verdict, polarity", [
+    ("can i just skip moisturizer??", "skip_moisturiser", "no"),
+    ("do i still need spf in the morning if it's cloudy?", "skip_sunscreen", "yes"),
+    ("is spf 15 enough if im mostly indoors", "skip_sunscreen", "no"),
+    ("can I put the serum on without washing my face first?", "skip_cleansing", "no"),
+    ("wet or dry skin for the serum?", "wet_or_dry", None),
+])
+def test_a_verdict_says_yes_or_no_when_the_question_asks_for_one(frame, text, verdict, polarity):
+    f = frame(text)
+    assert (f.verdict, f.polarity) == (verdict, polarity)

@@ -198,7 +198,7 @@ def test_a_named_product_turns_a_serum_amount_question_into_a_product_question()
 def test_a_yes_no_question_the_protocol_answers_gets_its_verdict_alone():
     q = resolve(turn("ask_amount", "do I need a moisturizer after this or is the serum enough?",
                      product=["moisturizer", "serum"]), State())
-    assert q.safety == ["verdict:skip_moisturiser"] and q.topic is None
+    assert q.safety == ["verdict:skip_moisturiser:yes"] and q.topic is None  # "do I need …?": yes, first
 
 
 def test_a_routine_request_that_mentions_an_ingredient_gets_both():

@@ -63,10 +63,24 @@ def state_from(tracker: Tracker) -> State:
     )
 
 
-def question_from(tracker: Tracker, turn: Optional[Turn] = None) -> Question:
-    """What this turn asks, resolved against the conversation so far."""
+def question_from(tracker: Tracker, turn: Optional[Turn] = None, state: Optional[State] = None) -> Question:
+    """What this turn asks, resolved against the conversation so far (or against ``state``)."""
     base = kb()
-    return resolve(turn or turn_from(tracker), state_from(tracker), base.question_cues, base)
+    return resolve(turn or turn_from(tracker), state or state_from(tracker), base.question_cues, base)
+
+
+def _forget_denied(facts, tracker: Tracker) -> List[Dict[str, Any]]:
+    """"I don't have melasma", "my skin isn't oily any more": drop what was remembered of it."""
+    events = []
+    for entity, value, role in facts:
+        if role != "not" or entity not in ("skin_type", "concern", "skin_tone"):
+            continue
+        current = tracker.get_slot(entity)
+        if isinstance(current, list) and value in current:
+            events.append(SlotSet(entity, [v for v in current if v != value]))
+        elif current == value:
+            events.append(SlotSet(entity, None))
+    return events
 
 
 def remember(answer: Optional[Answer], time: Optional[str], question: Optional[Question] = None,
@@ -81,6 +95,12 @@ def remember(answer: Optional[Answer], time: Optional[str], question: Optional[Q
             holds = tracker is not None and tracker.get_slot(slot) not in (None, condition, "condition")
             if not holds and condition not in tri.stated():
                 events.append(SlotSet(slot, None))
+        if tri.cleared:
+            events.append(SlotSet("reaction", None))
+        if question.frame is not None and question.frame.forget:
+            events += [SlotSet(name, None) for name in PROFILE_SLOTS if name != "reaction"]
+        if question.frame is not None and tracker is not None:
+            events += _forget_denied(question.frame.facts, tracker)
         if tri.severity in ("emergency", "reaction"):
             earlier = tracker.get_slot("reaction") if tracker is not None else None
             events.append(SlotSet("reaction", "emergency" if "emergency" in (earlier, tri.severity) else "reaction"))

@@ -8,12 +8,13 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import PROFILE_SLOTS, question_from, turn_from
+from actions.common import PROFILE_SLOTS, kb, question_from, turn_from
+from actions.knowledge.query import say
+from actions.knowledge.resolve import State
 from actions.dialogue import respond
 
-#: Who a user is handed to; brands set it per deployment.
+#: Who a user is handed to; brands set it per deployment (nothing is invented when it is unset).
 HANDOFF_ENV = "HANDOFF_CONTACT"
-DEFAULT_HANDOFF = "write to our skincare team at care@example.com (Mon–Fri, 9:00–17:00)"
 
 
 #: What small talk says when the message carries nothing to answer.
@@ -52,7 +53,11 @@ class ActionHandoff(Action):
                 return events
         if turn_from(tracker).intent == "bot_challenge":
             dispatcher.utter_message(response="utter_bot_challenge")
-        dispatcher.utter_message(response="utter_handoff", contact=os.environ.get(HANDOFF_ENV) or DEFAULT_HANDOFF)
+        contact = os.environ.get(HANDOFF_ENV, "").strip()
+        if contact:
+            dispatcher.utter_message(response="utter_handoff", contact=contact)
+        else:
+            dispatcher.utter_message(text=say(kb(), "handoff_unconfigured"))
         return events
 
 
@@ -63,4 +68,8 @@ class ActionForgetProfile(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[Dict[Text, Any]]:
         dispatcher.utter_message(response="utter_profile_forgotten")
         slots = PROFILE_SLOTS + ("last_topic", "last_time", "pending_topic", "walkthrough_step", "walkthrough_time")
-        return [SlotSet(name, None) for name in slots]
+        forgotten = [SlotSet(name, None) for name in slots]
+        question = question_from(tracker, state=State())  # "forget it — what's the basic routine?": answer that too
+        if question.topic or question.safety:
+            return forgotten + [e for e in respond(dispatcher, tracker, question) if e.get("name") not in slots]
+        return forgotten

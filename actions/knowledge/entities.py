@@ -160,19 +160,20 @@ class VocabularyMatcher:
             span = doc[start:end]
             if entity == IGNORE or (entity == "skin_type" and self._not_skin(doc, span)):
                 continue
-            role = self._role(doc, span, entity)
+            role = self._role(doc, span, entity, value)
             out.append(EntityMatch(entity, value, span.start_char, span.end_char, span.text, exact, role))
         return self._apply_corrections(doc.text, out)
 
-    def _role(self, doc: Doc, span, entity: str) -> Optional[str]:
-        """NOT for a denied fact or a past condition, OTHER for someone else's skin, else None."""
+    def _role(self, doc: Doc, span, entity: str, value: str = "") -> Optional[str]:
+        """NOT for a denied fact or a past condition, OTHER for someone else's skin or condition (a parent asking
+        for their teenager still speaks for them: under-18 keeps no holder), else None."""
         text, start, end = doc.text, span.start_char, span.end_char
         if entity in NEGATABLE | CONDITIONS | {"symptom"} and tx.negated_at(text, start):
             return NOT
         u = self.understanding
         if entity in CONDITIONS and tx.near(text, (start, end), u.past_markers):
             return NOT
-        if entity in NEGATABLE:
+        if entity in NEGATABLE or (entity in CONDITIONS and value != "minor"):
             left, _ = tx.clause(text, start, end)
             if tx.has(text[left:start], u.other_holders):
                 return OTHER

@@ -57,6 +57,8 @@ class Frame:
     #: an order question between two stages of the routine: the user's words for the earlier one, the
     #: later one and the one asked about, and "first" or "relative" for how it was asked
     order: Tuple[str, ...] = ()
+    #: the user asks to forget what they told ("forget what I told you, I'm asking for a friend")
+    forget: bool = False
     #: what filled the subject: "message" or "context"
     subject_from: str = "message"
     #: the words that named the subject (a brand's name, an ingredient's label)
@@ -83,9 +85,12 @@ def read_subject(turn: "Turn", kb: KnowledgeBase) -> Tuple[Optional[str], Option
     a named ingredient or product type, else the serum when it is named."""
     if tx.has(turn.text, kb.question_cues.get("patch_test", ())):
         return "patch_test", None
-    number = _STEP.search(turn.text)
+    number = step_number(turn.text, kb)
     if number:
-        return f"step:{number.group(1)}", None
+        return f"step:{number}", None
+    u = kb.understanding
+    if tx.has(turn.text, u.step_count):
+        return "steps", None
     brand = tx.spans(turn.text, kb.understanding.brands)
     if brand:
         start, end = brand[0]
@@ -100,6 +105,20 @@ def read_subject(turn: "Turn", kb: KnowledgeBase) -> Tuple[Optional[str], Option
     if "serum" in (turn.entities.get("product") or ()):
         return "serum", None
     return None, None
+
+
+def step_number(text: str, kb: KnowledgeBase) -> Optional[int]:
+    """The protocol step a message names: "step 3", "step three", "the very first step", "the last step"."""
+    number = _STEP.search(text)
+    if number:
+        return int(number.group(1))
+    u, lowered = kb.understanding, tx.normalise(text)
+    for words, pattern in ((u.step_cardinals, r"\bstep\s+({})\b"), (u.step_ordinals, r"\b({})\s+step\b")):
+        alternatives = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+        named = re.search(pattern.format(alternatives), lowered)
+        if named:
+            return words[named.group(1)]
+    return None
 
 
 def read_aspect(text: str, kb: KnowledgeBase) -> Optional[str]:
@@ -178,12 +197,14 @@ def find_gap(kb: KnowledgeBase, text: str, subject: Optional[str], aspect: Optio
     return None
 
 
-def find_verdict(kb: KnowledgeBase, text: str, subject: Optional[str]) -> Optional[Verdict]:
+def find_verdict(kb: KnowledgeBase, text: str, subject: Optional[str], time: Optional[str] = None) -> Optional[Verdict]:
     """A yes/no or either/or question the knowledge base answers first: every option group named around an
     "or" ("wet or dry?"), or one of its cues in a question ("can I skip moisturiser?")."""
     either_or = " or " in tx.normalise(text)
     for verdict in kb.verdicts:
         if verdict.subject and not _matches(subject, verdict.subject):
+            continue
+        if verdict.unless_time and verdict.unless_time == time:
             continue
         if verdict.options and either_or and all(tx.has(text, option) for option in verdict.options):
             return verdict
@@ -230,12 +251,14 @@ def read_frame(turn: "Turn", state: "State", kb: KnowledgeBase) -> Frame:
     if subject is None and aspect and len(turn.text.split()) <= 8:
         subject, subject_from = context_subject(state), "context"
     trace.append(("read_subject", f"{subject} ({subject_from})" if subject else "none"))
+    if set(turn.entities.get("time_of_day") or ()) >= {"am", "pm"} and " or " in tx.normalise(turn.text):
+        aspect = "time"  # "in the morning or at night?"
     trace.append(("read_aspect", aspect or "none"))
     yes_no = bool(_YES_NO.search(turn.text))
     facts = tuple((str(e.get("entity")), str(e.get("value")), e.get("role")) for e in turn.found
                   if e.get("entity") in ("skin_type", "skin_tone", "concern", "life_stage", "medication", "medical"))
     gap = find_gap(kb, turn.text, subject, aspect, words)
-    verdict = find_verdict(kb, turn.text, subject)
+    verdict = find_verdict(kb, turn.text, subject, turn.time)
     polarity = read_polarity(turn.text, verdict) if verdict else None
     order = read_order(turn, kb, aspect)
     if gap:
@@ -244,6 +267,9 @@ def read_frame(turn: "Turn", state: "State", kb: KnowledgeBase) -> Frame:
         trace.append(("find_verdict", verdict.id))
     if order:
         trace.append(("read_order", f"{order[0]} before {order[1]}"))
-    return Frame(act=act, subject=subject, aspect=aspect, time=turn.time, yes_no=yes_no, facts=facts,
+    forget = tx.has(turn.text, kb.understanding.forget)
+    if forget:
+        trace.append(("read_forget", "forget the profile"))
+    return Frame(act=act, subject=subject, aspect=aspect, time=turn.time, yes_no=yes_no, facts=facts, forget=forget,
                  gap=gap.id if gap else None, verdict=verdict.id if verdict else None, polarity=polarity, order=order,
                  subject_from=subject_from, subject_words=words, trace=tuple(trace))

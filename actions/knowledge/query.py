@@ -22,8 +22,10 @@ from .schema import Fact, Ingredient, KnowledgeBase, SkinTone, SkinType, Step
 
 #: Concerns for which the protocol's darker-tones/hyperpigmentation section applies whatever the tone.
 PIGMENT_CONCERNS = frozenset({"hyperpigmentation", "pih", "melasma", "uneven_tone"})
-#: Ingredient categories a condition puts on hold until a doctor says yes.
+#: Ingredient categories whose profile notes are cautions (shown only for the skin they concern).
 CAUTION_CATEGORIES = frozenset({"active", "strong"})
+#: Ingredient categories a condition puts on hold until a doctor says yes (serums like niacinamide too).
+GATED_CATEGORIES = CAUTION_CATEGORIES | {"serum"}
 #: Conditions that gate active advice, in the order their referrals are given.
 GATING_CONDITIONS = ("pregnancy", "minor", "prescription", "condition")
 
@@ -45,7 +47,7 @@ USES: Dict[str, Tuple[str, ...]] = {
         "actives_exfoliants", "avoid_depends", "not_covered", "not_covered_area", "walk_done", "walk_head",
         "walk_wait_head", "walk_optional", "walk_not_started", "walk_position", "walk_stopped", "reminder_set",
         "seconds", "minutes", "reminder_fired", "reminder_next", "patch_sensitive", "source_line",
-        "verdict_yes", "verdict_no", "order_first", "order_after", "order_before", "timing_verdict", "timing_unknown", "timing_only_for", "for_who", "time_am", "time_pm",
+        "verdict_yes", "verdict_no", "no_such_step", "step_count", "handoff_unconfigured", "order_first", "order_after", "order_before", "timing_verdict", "timing_unknown", "timing_only_for", "for_who", "time_am", "time_pm",
     ),
     "buttons": ("walkthrough", "avoid", "routine", "remind", "routine_am", "routine_pm", "retinol", "vitamin_c",
                 "niacinamide", "darker", "next", "back", "repeat", "start_again", "card", "person"),
@@ -95,6 +97,8 @@ class Context:
     time: Optional[str] = None  # "am" | "pm"
     #: a body area other than face and neck the user asked about
     area: Optional[str] = None
+    #: the question asks yes or no ("can I use retinol with it?"): the verdict goes first
+    yes_no: bool = False
 
 
 @dataclass
@@ -448,7 +452,7 @@ def layering(kb: KnowledgeBase, ctx: Context) -> Answer:
 
 def _held(kb: KnowledgeBase, p: Profile, ing: Ingredient, w: _Writer) -> bool:
     """The referral for an active while a condition gates it; True when no placement advice may follow."""
-    return ing.category in CAUTION_CATEGORIES and w.referrals(p)
+    return ing.category in GATED_CATEGORIES and w.referrals(p)
 
 
 def ingredient_answer(kb: KnowledgeBase, ctx: Context) -> Answer:
@@ -467,16 +471,21 @@ def ingredient_answer(kb: KnowledgeBase, ctx: Context) -> Answer:
         if _held(kb, p, ing, w):
             continue  # no placement advice that could read as a "yes"
         advised = advised or ing.category in CAUTION_CATEGORIES
-        for n, fact in enumerate(ing.general):
-            w.fact(fact, prefix=f"**{ing.label.capitalize()}:** " if n == 0 and len(ctx.ingredients) > 1 else "")
         # with a profile, what it changes; without one, where the protocol names a non-active for a skin
-        # (a pairing, not a caveat: "niacinamide ... for oily skin"); an active's cautions need a profile
+        # (a pairing, not a caveat: "hyaluronic acid ... for dry skin"); an active's cautions need a profile
         pairing = p.is_empty and ing.category not in CAUTION_CATEGORIES
-        for type_id in ([t.id for t in _covered_types(kb, p)] if not pairing else list(ing.by_type)):
-            for fact in ing.by_type.get(type_id, []):
-                w.fact(fact)
-        if p.pigment_prone or pairing:
-            for fact in ing.by_tone.get("darker", []):
+        personal = [f for type_id in ([t.id for t in _covered_types(kb, p)] if not pairing else list(ing.by_type))
+                    for f in ing.by_type.get(type_id, [])]
+        personal += list(ing.by_tone.get("darker", [])) if p.pigment_prone or pairing else []
+        cautions = personal if ing.category in CAUTION_CATEGORIES else []
+        for fact in cautions:
+            w.fact(fact)  # "with sensitive skin, hold off on strong actives …" is the answer for this skin
+        verdict = ctx.yes_no and not cautions and ing.named_in_protocol and len(ctx.ingredients) == 1
+        for n, fact in enumerate(ing.general):
+            label = f"**{ing.label.capitalize()}:** " if n == 0 and len(ctx.ingredients) > 1 else ""
+            w.fact(fact, prefix=label + (say(kb, "verdict_yes") if verdict and n == 0 else ""))
+        for fact in personal:
+            if fact not in cautions:
                 w.fact(fact)
     if ctx.time == "am" and advised:
         w.say("am_spf")
@@ -656,6 +665,13 @@ def lead(kb: KnowledgeBase, kind: str, ctx: Context, subject_words: Optional[str
             wait = principle(kb, "allow_absorption")
             w.add(wait.text, wait.source)
         return w.answer(kind, _next(kb))
+    if group == "steps":
+        total = step_count(kb, None)
+        if ident == "count":
+            w.say("step_count", total=total, order=_order(kb, None))
+        else:
+            w.say("no_such_step", total=total, number=ident, order=_order(kb, None))
+        return w.answer(kind, _next(kb))
     if group == "timing":
         return _timing(kb, ctx, ingredient(kb, ident), w)
     if group == "cure":
@@ -667,7 +683,7 @@ def _timing(kb: KnowledgeBase, ctx: Context, ing: Ingredient, w: _Writer) -> Ans
     """"Vitamin C morning or night?": the protocol's time for it, for this profile, first."""
     p = ctx.profile
     mine = ["all"] + [t.id for t in _covered_types(kb, p)] + (["darker"] if p.pigment_prone else [])
-    held = ing.category in CAUTION_CATEGORIES and w.referrals(p)
+    held = ing.category in GATED_CATEGORIES and w.referrals(p)
     when = next((ing.timing[k] for k in mine if k in ing.timing), None)
     if held:
         pass

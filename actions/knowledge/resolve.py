@@ -16,10 +16,10 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
-from .query import TOPICS, Context, Profile, step_numbered, unique
+from .query import GATED_CATEGORIES, TOPICS, Context, Profile, step_numbered, unique
 from .schema import KnowledgeBase
 from . import text as tx
-from .frame import Frame, read_frame
+from .frame import Frame, read_frame, step_number
 from .triage import CONDITIONS, Triage, triage
 
 INTENT_TOPICS: Dict[str, str] = {
@@ -53,13 +53,18 @@ SERUM_TOPICS = frozenset({"amount", "frequency"})
 COVERS: Dict[str, frozenset] = {
     "routine": frozenset({"amount", "absorption", "layering", "sunscreen", "product", "summary"}),
     "summary": frozenset({"amount", "absorption", "layering", "sunscreen", "frequency", "routine"}),
-    "ingredient": frozenset({"layering", "absorption", "avoid", "exfoliation"}),
+    "ingredient": frozenset({"layering", "absorption", "avoid", "exfoliation", "frequency", "amount", "routine"}),
     "adjustments": frozenset({"avoid", "exfoliation", "layering", "product", "sunscreen"}),
     "profile": frozenset({"avoid", "layering", "product"}),
     "benefits": frozenset({"results"}),
     "results": frozenset({"benefits"}),
     "layering": frozenset({"absorption"}),
     "not_covered": frozenset(BROAD_TOPICS | {"layering", "absorption", "product"}),
+    # an answer about a subject carries that subject's own how often / how much
+    "exfoliation": frozenset({"frequency", "avoid", "layering", "amount"}),
+    "sunscreen": frozenset({"frequency", "amount", "routine"}),
+    "patch_test": frozenset({"absorption", "routine", "frequency"}),
+    "step": frozenset({"amount", "absorption", "layering"}),
 }
 #: Intents that, during a walkthrough and with nothing else named, mean "go on" ("ok and after that?").
 CONTINUE_INTENTS = frozenset({"followup", "affirm", "ask_layering", "ask_routine", "ask_step", "thank"})
@@ -93,7 +98,6 @@ PRODUCT_STEPS = {"cleanser": "cleanse", "serum": "apply_serum", "moisturizer": "
 #: A medical question ("is this mole normal?") with no condition of its own named.
 MEDICAL_INTENT = "medical_question"
 _BACK_REFERENCE = re.compile(r"\b(it|its|it's|this|that|they|them|these|those|one)\b", re.I)
-_STEP_NUMBER = re.compile(r"\bstep\s*(\d)\b", re.I)
 
 
 @dataclass
@@ -226,15 +230,22 @@ def safety_kinds(tri: Triage, turn: Turn, conditions: Sequence[str]) -> List[str
     if tri.procedure:
         kinds.append("procedures")
     kinds += [c for c in tri.stated() if c in conditions]
-    if turn.intent == MEDICAL_INTENT and not kinds:
-        kinds.append("medical")
+    kinds += [c for c in tri.others if c not in kinds]  # "my daughter is pregnant": her doctor, this once
     return kinds
 
 
-def _step_for(turn: Turn, kb: KnowledgeBase) -> Optional[str]:
-    number = _STEP_NUMBER.search(turn.text)
+def next_step(kb: KnowledgeBase, step_id: Optional[str]) -> str:
+    """The step that follows ``step_id`` (the wait counts as part of step 2)."""
+    ids = [s.id for s in kb.steps]
+    at = ids.index(step_id) if step_id in ids else ids.index("apply_serum")
+    later = [s for s in kb.steps[at + 1:] if not s.wait]
+    return later[0].id if later else ids[-1]
+
+
+def _step_for(turn: Turn, kb: KnowledgeBase, numbers: bool = True) -> Optional[str]:
+    number = step_number(turn.text, kb) if numbers else None
     if number:
-        numbered = step_numbered(kb, int(number.group(1)))  # the protocol's numbering, as users count
+        numbered = step_numbered(kb, number)  # the protocol's numbering, as users count
         return numbered.id if numbered else None
     product = turn.product
     if product in PRODUCT_STEPS:
@@ -299,6 +310,18 @@ def _topic(turn: Turn, state: State, cued: List[str], safety: List[str]) -> Opti
     return topic
 
 
+def without_denied(state: State, frame: Frame) -> State:
+    """The state without the profile facts this message denies ("I don't have melasma"), or all of it when
+    the user asks to forget it ("forget what I told you, it's for a friend")."""
+    if frame.forget:
+        return replace(state, skin_types=(), skin_tone=None, concerns=(), conditions=(), ingredients=(),
+                       product=None, pending_topic=None)
+    denied = {(e, v) for e, v, role in frame.facts if role == "not"}
+    return replace(state, skin_types=[t for t in state.skin_types if ("skin_type", t) not in denied],
+                   concerns=[c for c in state.concerns if ("concern", c) not in denied],
+                   skin_tone=None if ("skin_tone", state.skin_tone) in denied else state.skin_tone)
+
+
 def remembered_conditions(state: State, tri: Triage) -> List[str]:
     """The conditions that hold after this message: remembered ones it does not deny, and the new ones."""
     kept = [c for c in state.conditions if c not in tri.denied()]
@@ -324,6 +347,8 @@ class Draft:
     topic: Optional[str] = None
     also: Optional[str] = None
     resumed: bool = False
+    #: the step asked about, when a step decided it
+    step: Optional[str] = None
     #: (step name, what it decided), in order
     trace: List[Tuple[str, str]] = field(default_factory=list)
 
@@ -406,7 +431,12 @@ def order_of_several(d: Draft) -> Optional[str]:
 
 
 def named_thing_narrows(d: Draft) -> Optional[str]:
-    """A named ingredient narrows a broad question; a named product a serum-only one."""
+    """A named ingredient narrows a broad question — unless the routine is asked for ("I use vitamin C in the AM,
+    what's my routine?": the routine, then the ingredient); a named product narrows a serum-only one."""
+    asked_routine = [t for t in d.cued if t in ROUTINE_TOPICS]
+    if d.topic in BROAD_TOPICS and d.ingredients and asked_routine:
+        d.topic = asked_routine[0]
+        return f"topic={d.topic}"
     if d.topic in BROAD_TOPICS and d.ingredients:
         d.topic = "ingredient"
         return "topic=ingredient"
@@ -433,8 +463,10 @@ def body_area(d: Draft) -> Optional[str]:
     if d.area and d.topic != "ingredient":
         d.topic = "not_covered"
         return "topic=not_covered"
-    if "face_neck" in (d.turn.entities.get("body_area") or ()) and d.topic not in ("ingredient", "product", None):
-        d.topic = "step"
+    short = len(d.turn.text.split()) <= SHORT_FOLLOW_UP
+    if "face_neck" in (d.turn.entities.get("body_area") or ()) and d.topic not in ("ingredient", "product") \
+            and (d.topic is not None or short):
+        d.topic = "step"  # "does it go on the neck too?", "neck too?"
         return "topic=step"
     return None
 
@@ -490,10 +522,35 @@ def serum_aspect(d: Draft) -> Optional[str]:
 
 
 def named_step(d: Draft) -> Optional[str]:
-    """A step asked by its number ("what was step 3 again?") is that step, even mid-walkthrough."""
-    if d.frame.subject_kind == "step" and d.topic not in ("step", "not_covered") and not d.tri.severity:
-        d.topic = "step"
-        return "topic=step"
+    """A step asked by its number or position ("what was step 3 again?", "the very first step") is that step,
+    even mid-walkthrough — unless the message moves the walkthrough ("skip step 3, next"); "how many steps?"
+    and a step beyond the last get the protocol's count; "which step is the moisturiser?" and "what comes
+    after the serum?" get that step."""
+    u, f = d.kb.understanding, d.frame
+    if d.tri.severity or d.topic == "not_covered":
+        return None
+    if f.subject == "steps":
+        d.safety.append("steps:count")
+        d.topic = None
+        return "step count"
+    if f.subject_kind == "step":
+        if tx.has(d.turn.text, u.navigation) and d.state.walkthrough_step is not None:
+            d.topic = "walkthrough_next"
+            return "walkthrough moves on"
+        number = int(f.subject.split(":")[1])
+        if step_numbered(d.kb, number) is None:
+            d.safety.append(f"steps:{number}")
+            d.topic = None
+            return f"no step {number}"
+        d.topic, d.step = "step", step_numbered(d.kb, number).id
+        return f"topic=step {number}"
+    named = _step_for(d.turn, d.kb, numbers=False)
+    if tx.has(d.turn.text, u.next_step) and (named or "absorption" in d.cued_all):
+        d.topic, d.step = "step", next_step(d.kb, "absorb" if "absorption" in d.cued_all else named)
+        return f"topic=step after {named}"
+    if tx.has(d.turn.text, u.which_step) and named:
+        d.topic, d.step = "step", named
+        return f"topic=step {named}"
     return None
 
 
@@ -540,11 +597,26 @@ def gap_or_verdict(d: Draft) -> Optional[str]:
 
 def conditions_gate_actives(d: Draft) -> Optional[str]:
     """Actives or a procedure while pregnant, on a prescription, with a condition or under 18: the
-    referral comes back each time."""
-    if (d.topic in ("ingredient", "exfoliation") or d.tri.procedure) and d.tri.severity not in INTERRUPTING:
-        added = [c for c in d.state.conditions if c in CAUTIONS and c not in d.safety]
+    referral comes back each time — and a named active is answered as an ingredient, which holds the advice."""
+    gating = [c for c in d.state.conditions if c in CAUTIONS]
+    if not gating or d.tri.severity in INTERRUPTING:
+        return None
+    categories = {i.id: i.category for i in d.kb.ingredients}
+    active = any(categories.get(i) in GATED_CATEGORIES for i in d.ingredients)
+    if d.topic in ("ingredient", "exfoliation") or d.tri.procedure or active:
+        if active and d.topic not in ("ingredient", None) and d.topic not in ROUTINE_TOPICS:
+            d.topic = "ingredient"  # (a routine asked for keeps the routine: its step 3 holds the advice)
+        added = [c for c in gating if c not in d.safety]
         d.safety += added
-        return f"referral {added}" if added else None
+        return f"referral {added}" if added else "referral"
+    return None
+
+
+def medical_question(d: Draft) -> Optional[str]:
+    """A medical question ("is this mole normal?") that nothing else answered: only a doctor can."""
+    if d.turn.intent == MEDICAL_INTENT and d.topic is None and not d.safety:
+        d.safety.append("medical")
+        return "medical"
     return None
 
 
@@ -554,7 +626,7 @@ def safety_answers_alone(d: Draft) -> Optional[str]:
     if d.tri.severity in INTERRUPTING or d.tri.claim == "approval" or (d.tri.procedure and d.topic != "not_covered"):
         d.topic = None
         return "safety only"
-    if d.state.reaction and not d.tri.severity:
+    if d.state.reaction and not d.tri.severity and not d.tri.cleared:
         d.safety = [f"{d.state.reaction}_remembered"] + d.safety
         if d.topic is None or d.topic in SERUM_USE_TOPICS:
             d.topic = None
@@ -588,7 +660,7 @@ def second_question(d: Draft) -> Optional[str]:
 STEPS = (area_beyond_face, walkthrough_continues, main_topic, bare_aspect_refers_back, remembered_ingredient,
          order_of_several, named_thing_narrows, time_of_day_routine, body_area, product_without_type,
          profile_with_request, profile_resumes, serum_aspect, named_step, ingredient_first, gap_or_verdict,
-         conditions_gate_actives, safety_answers_alone, second_question)
+         conditions_gate_actives, safety_answers_alone, medical_question, second_question)
 
 
 def resolve(turn: Turn, state: State, cues: Mapping[str, Sequence[str]] = {},
@@ -599,7 +671,9 @@ def resolve(turn: Turn, state: State, cues: Mapping[str, Sequence[str]] = {},
     tri = triage(turn.text, turn.found, kb, turn.intent, turn.confidence)
     state = replace(state, conditions=remembered_conditions(state, tri))
     cued_all = cued_topics(turn.text, cues)
-    d = Draft(turn=turn, state=state, kb=kb, tri=tri, frame=read_frame(turn, state, kb), cued_all=cued_all,
+    frame = read_frame(turn, state, kb)
+    state = without_denied(state, frame)
+    d = Draft(turn=turn, state=state, kb=kb, tri=tri, frame=frame, cued_all=cued_all,
               cued=[t for t in cued_all if t in TOPICS], safety=safety_kinds(tri, turn, state.conditions),
               ingredients=tuple(turn.entities.get("ingredient") or ()), product=turn.product, time=turn.time)
     d.trace.append(("triage", f"{tri.severity or 'none'} ({tri.rule})" + (f", claim={tri.claim}" if tri.claim else "")
@@ -613,8 +687,9 @@ def resolve(turn: Turn, state: State, cues: Mapping[str, Sequence[str]] = {},
         ingredients=unique(d.ingredients),
         product=d.product,
         products=tuple(p for p in (turn.entities.get("product") or ()) if p != "serum") or ((d.product,) if d.product else ()),
-        step="apply_serum" if d.topic == "step" and turn.has("body_area") else _step_for(turn, kb),
+        step=d.step or ("apply_serum" if d.topic == "step" and turn.has("body_area") else _step_for(turn, kb)),
         time=d.time,
         area=d.area,
+        yes_no=d.frame.yes_no,
     )
     return Question(d.topic, context, d.safety, d.resumed, d.also, tri, d.frame, d.trace)

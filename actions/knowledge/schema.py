@@ -185,6 +185,8 @@ class Verdict(Strict):
     subject: Optional[str] = None
     #: the answer topic it stands for (a second question in the same message is still answered)
     topic: Optional[str] = None
+    #: not when the message is about this time of day ("SPF at night?" is not "can I skip SPF?")
+    unless_time: Optional[str] = None
     by_profile: Dict[str, str] = {}
     #: question words after which the answer starts "No." ("can I skip …?") or "Yes." ("do I need …?");
     #: the earliest in the question decides
@@ -237,12 +239,16 @@ class Triage(Strict):
     emergency_parts: List[str]
     swelling_words: List[str]
     soft_swelling: List[str]
+    intense: List[str]
+    cleared: List[str]
     airway_parts: List[str]
     airway_words: List[str]
     spreading: List[str]
     signs: List[str]
     product_link: List[str]
     worsening: List[str]
+    chronic: List[str]
+    not_used: List[str]
     brief: List[str]
     brief_signs: List[str]
     flare: List[str]
@@ -265,6 +271,13 @@ class Understanding(Strict):
     cause_markers: List[str]
     not_skin_after: List[str]
     not_skin_before: List[str]
+    forget: List[str]
+    step_ordinals: Dict[str, int]
+    step_cardinals: Dict[str, int]
+    step_count: List[str]
+    which_step: List[str]
+    next_step: List[str]
+    navigation: List[str]
     waited: List[str]
 
 

@@ -48,6 +48,10 @@ class Triage:
     procedure: bool = False
     #: "approval" ("is it FDA approved?") or "cure" ("will it cure my rosacea?")
     claim: Optional[str] = None
+    #: conditions named of someone else in this message ("my daughter is pregnant")
+    others: Tuple[str, ...] = ()
+    #: the user says an earlier reaction is over or was not one ("it went away", "the doctor said it's fine")
+    cleared: bool = False
 
     def stated(self) -> List[str]:
         return [c for c, holds in self.conditions if holds]
@@ -100,7 +104,8 @@ def puffy_after_product(r: _Reading) -> bool:
     """Puffiness of the face or lips tied to the product: "my lips are kinda puffy since I put it on"
     (puffy eyes on their own are a common cosmetic concern)."""
     t = r.kb.triage
-    return r.together(t.emergency_parts, t.soft_swelling) and (r.has(t.product_link) or r.has(t.worsening))
+    return r.together(t.emergency_parts, t.soft_swelling) and (r.has(t.product_link) or r.has(t.worsening)
+                                                               or r.together(t.soft_swelling, t.intense))
 
 
 def spreading_hives(r: _Reading) -> bool:
@@ -127,10 +132,17 @@ def reaction_term(r: _Reading) -> bool:
     return bool(r.terms("symptom", "reaction"))
 
 
+def _lifelong(r: _Reading) -> bool:
+    """The sign is how their skin has always been ("always had red cheeks"), with no link to the product."""
+    return r.has(r.kb.triage.chronic) and not r.has(r.kb.triage.product_link)
+
+
 def sign_tied_to_product(r: _Reading) -> bool:
     """A sign that is also a concern, tied (in its clause) to the product or getting worse: "redness from the
     serum keeps getting worse", "bumps since I started"."""
     t = r.kb.triage
+    if _lifelong(r):
+        return False
     return r.together(t.signs, t.product_link) or r.together(t.signs, t.worsening)
 
 
@@ -139,7 +151,7 @@ def reported_reaction(r: _Reading) -> bool:
     ("I had a breakout in summer, it left dark marks")."""
     if r.intent != "report_reaction" or (r.confidence is not None and r.confidence < REPORT_CONFIDENCE):
         return False
-    describes_skin = any(r.terms(e) for e in PROFILE_ENTITIES)
+    describes_skin = any(r.terms(e) for e in PROFILE_ENTITIES) or _lifelong(r)
     return not describes_skin or r.has(r.kb.triage.product_link) or r.has(r.kb.triage.worsening)
 
 
@@ -169,8 +181,9 @@ RULES: Tuple[Tuple[str, Tuple], ...] = (
 def severity(r: _Reading) -> Tuple[Optional[str], str]:
     """The most urgent severity whose rule holds, and that rule's name. A reaction whose every sensation is
     brief and settles ("stings a little when I apply it, then stops") is mild instead."""
+    unused = r.has(r.kb.triage.not_used)  # "I haven't even opened the serum yet": not a reaction to it
     for level, rules in RULES:
-        if level == "reaction" and only_brief(r):
+        if level == "reaction" and (only_brief(r) or unused):
             continue
         for rule in rules:
             if rule(r):
@@ -229,9 +242,13 @@ def triage(text: str, entities: Sequence[Mapping[str, Any]], kb: KnowledgeBase, 
     """Read one message for severity, medical context, procedures and claims."""
     reading = _Reading(text or "", list(entities), intent, confidence, kb)
     level, rule = severity(reading)
+    others = tuple(dict.fromkeys(CONDITIONS[(str(e.get("entity")), str(e.get("value")))] for e in entities
+                                 if e.get("role") == "other" and (str(e.get("entity")), str(e.get("value"))) in CONDITIONS))
     return Triage(
         severity=level,
         rule=rule,
+        others=others,
+        cleared=level is None and reading.has(kb.triage.cleared),
         conditions=conditions(reading),
         flare=level == "flare",
         procedure=tx.has(reading.text, kb.triage.procedures),

@@ -114,8 +114,8 @@ def test_human_handoff_keeps_the_place(chat):
     chat.say("walk me through the routine")
     chat.say("next")
     reply = chat.say("can I talk to a real person?")
-    assert "saved" in reply
-    assert "Step 3 of" in chat.say("next")
+    assert "saved" in reply and "example.com" not in reply  # no invented contact when none is configured
+    assert "Step 2 of 5, then wait" in chat.say("next")  # the protocol's numbering: the wait of step 2
 
 
 @pytest.mark.parametrize("message", [

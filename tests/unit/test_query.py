@@ -183,8 +183,8 @@ def test_an_ingredient_answer_adds_only_what_the_given_profile_changes(kb):
     retinoid = ask(kb, "ingredient", ingredients=("retinoid",)).text
     assert "after the exosome serum" in retinoid and "sensitive" not in retinoid
     # a non-active the protocol pairs with certain skin: where it names it is the answer
-    general = ask(kb, "ingredient", ingredients=("niacinamide",)).text
-    assert "oil regulation" in general and "uneven skin tone" in general
+    general = ask(kb, "ingredient", ingredients=("hyaluronic_acid",)).text
+    assert "thinnest to thickest" in general and "dry or dehydrated skin" in general
     assert "oil regulation" in ask(kb, "ingredient", OILY, ingredients=("niacinamide",)).text
     assert "uneven skin tone" in ask(kb, "ingredient", DARKER, ingredients=("niacinamide",)).text
     assert "uneven skin tone" not in ask(kb, "ingredient", DRY, ingredients=("niacinamide",)).text

@@ -11,7 +11,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.common import PROFILE_SLOTS, kb, question_from, turn_from
 from actions.knowledge.query import say
 from actions.knowledge.resolve import State
-from actions.dialogue import respond
+from actions.dialogue import respond, walk
+from actions.knowledge.text import has
 
 #: Who a user is handed to; brands set it per deployment (nothing is invented when it is unset).
 HANDOFF_ENV = "HANDOFF_CONTACT"
@@ -66,6 +67,10 @@ class ActionForgetProfile(Action):
         return "action_forget_profile"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[Dict[Text, Any]]:
+        turn = turn_from(tracker)
+        u = kb().understanding
+        if has(turn.text, u.restart) and not has(turn.text, u.forget):
+            return walk(dispatcher, tracker, "walkthrough_start")  # "start over from the beginning"
         dispatcher.utter_message(response="utter_profile_forgotten")
         slots = PROFILE_SLOTS + ("last_topic", "last_time", "pending_topic", "walkthrough_step", "walkthrough_time")
         forgotten = [SlotSet(name, None) for name in slots]

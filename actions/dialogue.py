@@ -55,7 +55,7 @@ def walk(dispatcher: CollectingDispatcher, tracker: Tracker, intent: Optional[st
     if position is None:
         index = 0
     elif intent == "walkthrough_next":
-        index = position + 1
+        index = query.stage_after_skip(base, ctx, position, turn.text)  # "skip step 3, next": step 4
         if query.waited_already(base, ctx, index, turn.text):
             index += 1  # "done, it's absorbed": past the wait to the next step
     elif intent == "walkthrough_back":

@@ -28,7 +28,7 @@ def asks_something(question, turn) -> bool:
     if f is None or question.topic == "walkthrough_next":
         return False
     asking = f.act == "ask" or "?" in turn.text
-    return bool(f.subject_kind == "step" or f.gap or f.verdict or f.order
+    return bool(f.subject_kind in ("step", "steps") or f.gap or f.verdict or f.order
                 or (asking and (turn.has("ingredient") or question.topic in SERUM_ASPECTS.values())))
 
 

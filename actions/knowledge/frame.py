@@ -35,6 +35,9 @@ ACTS = {
 _YES_NO = re.compile(r"^\W*(can|could|should|shall|do|does|did|is|are|am|will|would|must|may|have|has)\b"
                      r"|\b(is it ok|is it okay|ok to|okay to|safe to|fine to|alright to|necessary|do i need|do i have to)\b",
                      re.I)
+#: "before or after?", "morning or night?", "gel or cream?": a choice, not a yes/no question.
+_EITHER_OR = re.compile(r"\b\w+\b[^?.!,]{0,25}\bor\b\s+(?!(?:not|no|is|are|do|does|should|can|will|would|"
+                        r"shall|am|was|did|have|has|just|maybe|something)\b)\w+", re.I)
 _STEP = re.compile(r"\bstep\s*#?\s*(\d)\b", re.I)
 #: Subjects that come from the message's entities, most specific first.
 ENTITY_SUBJECTS = (("ingredient", "ingredient"), ("product", "product"))
@@ -254,12 +257,13 @@ def read_frame(turn: "Turn", state: "State", kb: KnowledgeBase) -> Frame:
     if set(turn.entities.get("time_of_day") or ()) >= {"am", "pm"} and " or " in tx.normalise(turn.text):
         aspect = "time"  # "in the morning or at night?"
     trace.append(("read_aspect", aspect or "none"))
-    yes_no = bool(_YES_NO.search(turn.text))
+    either_or = bool(_EITHER_OR.search(turn.text))
+    yes_no = not either_or and any(_YES_NO.search(turn.text[a:b].strip()) for a, b in tx.question_spans(turn.text))
     facts = tuple((str(e.get("entity")), str(e.get("value")), e.get("role")) for e in turn.found
                   if e.get("entity") in ("skin_type", "skin_tone", "concern", "life_stage", "medication", "medical"))
     gap = find_gap(kb, turn.text, subject, aspect, words)
     verdict = find_verdict(kb, turn.text, subject, turn.time)
-    polarity = read_polarity(turn.text, verdict) if verdict else None
+    polarity = read_polarity(turn.text, verdict) if verdict and not either_or else None
     order = read_order(turn, kb, aspect)
     if gap:
         trace.append(("find_gap", gap.id))

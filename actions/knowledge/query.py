@@ -26,6 +26,9 @@ PIGMENT_CONCERNS = frozenset({"hyperpigmentation", "pih", "melasma", "uneven_ton
 CAUTION_CATEGORIES = frozenset({"active", "strong"})
 #: Ingredient categories a condition puts on hold until a doctor says yes (serums like niacinamide too).
 GATED_CATEGORIES = CAUTION_CATEGORIES | {"serum"}
+#: Ingredient categories whose protocol fact is where they go: a "can I use it?" gets a plain "Yes." first
+#: (not hydroquinone — a professional first — nor the irritants it says to avoid).
+PLACED_CATEGORIES = frozenset({"active", "serum", "hydrator", "soothing"})
 #: Conditions that gate active advice, in the order their referrals are given.
 GATING_CONDITIONS = ("pregnancy", "minor", "prescription", "condition")
 
@@ -433,6 +436,8 @@ def _order(kb: KnowledgeBase, time: Optional[str]) -> str:
 def layering(kb: KnowledgeBase, ctx: Context) -> Answer:
     """Product order, and where a named product goes."""
     p, w = ctx.profile, _Writer(kb)
+    for t in _covered_types(kb, p):  # what to layer for this skin is the answer; the general order follows
+        w.add(t.moisturizer if p.gated else f"{t.layering} {t.moisturizer}", t.source, prefix=_for(kb, t))
     w.fact(kb.key_considerations.layering)
     prod = next((x for x in kb.products if x.id == ctx.product and x.step and x.id != "serum"), None)
     if prod:
@@ -441,8 +446,6 @@ def layering(kb: KnowledgeBase, ctx: Context) -> Answer:
     w.say("order_line", order=_order(kb, ctx.time))
     if not w.referrals(p):
         w.add(*_treatments_text(kb, p))
-    for t in _covered_types(kb, p):
-        w.add(t.moisturizer if p.gated else f"{t.layering} {t.moisturizer}", t.source, prefix=_for(kb, t))
     darker = _darker(kb, p)
     if darker and not p.gated:
         w.add(f"{darker.layering_pm} {_brightening_list(kb)}", darker.source, prefix=say(kb, "for_pigment"))
@@ -480,7 +483,8 @@ def ingredient_answer(kb: KnowledgeBase, ctx: Context) -> Answer:
         cautions = personal if ing.category in CAUTION_CATEGORIES else []
         for fact in cautions:
             w.fact(fact)  # "with sensitive skin, hold off on strong actives …" is the answer for this skin
-        verdict = ctx.yes_no and not cautions and ing.named_in_protocol and len(ctx.ingredients) == 1
+        verdict = (ctx.yes_no and not cautions and ing.named_in_protocol and len(ctx.ingredients) == 1
+                   and ing.category in PLACED_CATEGORIES)
         for n, fact in enumerate(ing.general):
             label = f"**{ing.label.capitalize()}:** " if n == 0 and len(ctx.ingredients) > 1 else ""
             w.fact(fact, prefix=label + (say(kb, "verdict_yes") if verdict and n == 0 else ""))
@@ -522,9 +526,15 @@ def _one_product(kb: KnowledgeBase, ctx: Context) -> Answer:
     if prod.id == "facial_oil":
         w.add(kb.key_considerations.layering.text, kb.key_considerations.layering.source)
     types = _covered_types(kb, p)
+    related = [skin_type(kb, r) for t in _types(kb, p) if not t.covered for r in t.related] if not types else []
     if prod.by_type_field:
         for t in types:
             w.add(getattr(t, prod.by_type_field), t.source, prefix=_for(kb, t))
+        for t in related:  # combination skin: the oily and the dry parts
+            w.add(getattr(t, prod.by_type_field), t.source, prefix=say(kb, "where_type", label=t.label))
+        if related:
+            _uncovered_notes(kb, p, w)
+            return w.answer("product", _next(kb))
         if prod.id == "moisturizer" and not types:
             hydration = principle(kb, "hydration")
             w.add(hydration.text, hydration.source)
@@ -762,6 +772,17 @@ def walkthrough(kb: KnowledgeBase, ctx: Context, index: int) -> Answer:
         w.add(_brightening_list(kb), darker.source, prefix=say(kb, "for_pigment"))
     ids = ["next"] + (["remind"] if s.wait else []) + (["back"] if index else []) + ["repeat"]
     return w.answer("walkthrough", buttons(kb, *ids))
+
+
+def stage_after_skip(kb: KnowledgeBase, ctx: Context, position: int, text: str) -> int:
+    """The next stage after ``position``; past step N when the user says to skip it ("skip step 3, next")."""
+    from .frame import step_number  # (frame reads the knowledge base's step words)
+    number = step_number(text, kb) if tx.has(text, ("skip", "skipping", "don't use", "dont use")) else None
+    steps = routine_steps(kb, ctx.time)
+    if number:
+        later = [i for i, s in enumerate(steps) if s.number > number]
+        return later[0] if later else len(steps)
+    return position + 1
 
 
 def waited_already(kb: KnowledgeBase, ctx: Context, index: int, text: str) -> bool:

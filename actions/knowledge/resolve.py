@@ -521,6 +521,15 @@ def serum_aspect(d: Draft) -> Optional[str]:
     return None
 
 
+def pairing_is_layering(d: Draft) -> Optional[str]:
+    """"What should I pair the serum with?", "what goes well with it for dehydrated skin?": what to layer."""
+    if d.frame.aspect == "pairing" and d.topic in (None, "step", "routine", "adjustments", "profile", "amount") \
+            and not d.ingredients:
+        d.topic = "layering"
+        return "topic=layering"
+    return None
+
+
 def named_step(d: Draft) -> Optional[str]:
     """A step asked by its number or position ("what was step 3 again?", "the very first step") is that step,
     even mid-walkthrough — unless the message moves the walkthrough ("skip step 3, next"); "how many steps?"
@@ -659,7 +668,7 @@ def second_question(d: Draft) -> Optional[str]:
 
 STEPS = (area_beyond_face, walkthrough_continues, main_topic, bare_aspect_refers_back, remembered_ingredient,
          order_of_several, named_thing_narrows, time_of_day_routine, body_area, product_without_type,
-         profile_with_request, profile_resumes, serum_aspect, named_step, ingredient_first, gap_or_verdict,
+         profile_with_request, profile_resumes, serum_aspect, pairing_is_layering, named_step, ingredient_first, gap_or_verdict,
          conditions_gate_actives, safety_answers_alone, medical_question, second_question)
 
 

@@ -278,6 +278,7 @@ class Understanding(Strict):
     which_step: List[str]
     next_step: List[str]
     navigation: List[str]
+    restart: List[str]
     waited: List[str]
 
 

@@ -35,6 +35,8 @@ CONDITIONS: Dict[Tuple[str, str], str] = {
 #: Below this confidence the intent classifier's "report_reaction" is not evidence on its own.
 REPORT_CONFIDENCE = 0.6
 PROFILE_ENTITIES = ("skin_type", "skin_tone", "concern")
+#: How far (characters) a sign may stand from its link to the product across a sentence break.
+SIGN_REACH = 60
 
 
 @dataclass(frozen=True)
@@ -81,9 +83,11 @@ class _Reading:
     def has(self, phrases: Sequence[str]) -> bool:
         return bool(self.spans(phrases))
 
-    def together(self, first: Sequence[str], second: Sequence[str]) -> bool:
-        """Both kinds of words in one clause, neither negated ("my lips are swelling")."""
-        return any(tx.same_clause(self.text, a, b) for a in self.spans(first) for b in self.spans(second))
+    def together(self, first: Sequence[str], second: Sequence[str], reach: int = 0) -> bool:
+        """Both kinds of words in one clause (or within ``reach`` characters), neither negated ("my lips are
+        swelling"; "is peeling normal?? started on day 3 of the serum")."""
+        return any(tx.same_clause(self.text, a, b) or abs(a[0] - b[0]) <= reach
+                   for a in self.spans(first) for b in self.spans(second))
 
 
 # --------------------------------------------------------------------------- severity rules
@@ -143,7 +147,7 @@ def sign_tied_to_product(r: _Reading) -> bool:
     t = r.kb.triage
     if _lifelong(r):
         return False
-    return r.together(t.signs, t.product_link) or r.together(t.signs, t.worsening)
+    return r.together(t.signs, t.product_link, SIGN_REACH) or r.together(t.signs, t.worsening)
 
 
 def reported_reaction(r: _Reading) -> bool:

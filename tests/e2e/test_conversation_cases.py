@@ -25,13 +25,13 @@ def failures(reply: str, turn: dict) -> list:
     return problems
 
 
-def _param(stem: str, case: dict):
+def case_param(stem: str, case: dict):
     """A case; one that still fails carries `xfail: <reason>` and stays as a strict expected failure."""
     marks = [pytest.mark.xfail(strict=True, reason=case["xfail"])] if case.get("xfail") else []
     return pytest.param(case, id=f"{stem}:{case['id']}", marks=marks)
 
 
-@pytest.mark.parametrize("case", [_param(f, c) for f, c in CASES])
+@pytest.mark.parametrize("case", [case_param(f, c) for f, c in CASES])
 def test_conversation_case(assistant, case):
     chat = Conversation(assistant)
     for number, turn in enumerate(case["turns"], 1):

@@ -33,8 +33,8 @@ def test_a_button_click_sends_its_payload_and_the_bold_step_title_arrives_as_mrk
     status, _ = slack.click(button_click("/walkthrough_start", user, dm_channel))
     assert status == 200
 
-    step = slack.slack.wait_for_post(dm_channel, "Step 1 of 6")
-    assert step["text"].startswith("*Step 1 of 6: Cleanse thoroughly*\n")
+    step = slack.slack.wait_for_post(dm_channel, "Step 1 of 5")
+    assert step["text"].startswith("*Step 1 of 5: Cleanse thoroughly*\n")
     assert "**" not in step["text"]
 
 
@@ -42,7 +42,7 @@ def test_a_click_on_a_button_in_a_thread_is_answered_in_that_thread(slack, user)
     channel, thread = new_id("C"), "1700000000.000100"
     status, _ = slack.click(button_click("/walkthrough_start", user, channel, thread_ts=thread))
     assert status == 200
-    assert slack.slack.wait_for_post(channel, "Step 1 of 6")["thread_ts"] == thread
+    assert slack.slack.wait_for_post(channel, "Step 1 of 5")["thread_ts"] == thread
 
 
 def test_url_verification_echoes_the_challenge(slack):

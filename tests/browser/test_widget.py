@@ -105,3 +105,24 @@ def test_reminder_reaches_the_page_after_a_reload(page, demo_url):
     page.reload()
     expect(bot_said(page, "remind you in 10 seconds")).to_be_visible()
     expect(bot_said(page, "Time's up")).to_be_visible(timeout=30_000)
+
+
+def test_a_long_reply_is_read_from_its_top_and_cites_in_small_print(page, demo_url):
+    """The whole routine is taller than the chat log: it arrives scrolled to its first line, not its end."""
+    open_chat(page, demo_url)
+    ask(page, "what is my whole routine? I am oily with dark spots")
+    answer = bot_said(page, "Here's the")
+    expect(answer).to_be_visible()
+    page.wait_for_timeout(700)  # the log scrolls smoothly
+    top_visible = page.evaluate("""() => {
+        const root = document.querySelector('#exosome-chat, [data-chat-widget]')?.shadowRoot
+                     || [...document.querySelectorAll('*')].find(e => e.shadowRoot)?.shadowRoot;
+        const log = root.querySelector('.log');
+        const item = [...root.querySelectorAll('.message.bot')].pop();
+        const logBox = log.getBoundingClientRect(), box = item.getBoundingClientRect();
+        return {taller: box.height > logBox.height, topShown: box.top >= logBox.top - 1 && box.top < logBox.bottom};
+    }""")
+    assert top_visible == {"taller": True, "topShown": True}
+    source = answer.locator("p.source")
+    expect(source).to_contain_text("Source:")
+    assert float(source.evaluate("e => parseFloat(getComputedStyle(e).fontSize)")) < 14

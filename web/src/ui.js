@@ -41,6 +41,22 @@ const TEMPLATE = `
 
 const timeFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
 
+/** The reply's last line "_Source: …_" becomes a small, muted paragraph of its own (it cites, it is not the
+ *  answer) — wherever markdown put it: the answer's last paragraph, or the last item of a numbered routine. */
+function markSourceLine(body) {
+  const ems = body.querySelectorAll("em");
+  const em = ems[ems.length - 1];
+  if (!em || !/^Source:/.test(em.textContent) || (em.nextSibling && em.nextSibling.textContent.trim())) return;
+  const before = em.previousSibling;
+  if (before && before.nodeName === "BR") before.remove();
+  const parent = em.parentElement;
+  const source = body.ownerDocument.createElement("p");
+  source.className = "source";
+  source.append(em);
+  body.append(source);
+  if (parent && parent !== body && !parent.textContent.trim()) parent.remove();
+}
+
 export class ChatView {
   /**
    * @param {ShadowRoot} root
@@ -120,8 +136,10 @@ export class ChatView {
     const bubble = this.element("div", "bubble");
     const who = this.element("span", "sr-only", message.from === "bot" ? "Assistant: " : "You: ");
     const body = this.element("div", "text");
-    if (message.from === "bot") body.innerHTML = renderMarkdown(message.text, this.window);
-    else body.textContent = message.text;
+    if (message.from === "bot") {
+      body.innerHTML = renderMarkdown(message.text, this.window);
+      markSourceLine(body);
+    } else body.textContent = message.text;
     bubble.append(who, body);
     item.append(bubble);
     if (message.ts) item.append(this.timestamp(message.ts));
@@ -129,7 +147,15 @@ export class ChatView {
     this.log.append(item);
     if (live && message.from === "bot") this.setTyping(false);
     if (live && message.from === "bot" && !this.isOpen) this.setUnread(this.unread + 1);
-    this.scrollToEnd();
+    if (live && message.from === "bot") this.scrollToMessage(item);
+    else this.scrollToEnd();
+  }
+
+  /** A new reply taller than the log is read from its top (a routine is long); a short one at the end. */
+  scrollToMessage(item) {
+    const top = item.offsetTop - this.log.offsetTop - 8;
+    if (item.offsetHeight > this.log.clientHeight) this.log.scrollTop = Math.max(0, top);
+    else this.scrollToEnd();
   }
 
   timestamp(ts) {

@@ -200,6 +200,15 @@ def find_gap(kb: KnowledgeBase, text: str, subject: Optional[str], aspect: Optio
     return None
 
 
+_IT = re.compile(r"\b(it|this|that|them|these|those)\b", re.I)
+
+
+def _asks_of_it(text: str) -> bool:
+    """A question that refers back to what the message named before it ("I love my walnut scrub. ok to keep
+    using it?")."""
+    return any(_IT.search(text[a:b]) for a, b in tx.question_spans(text)) and "?" in text
+
+
 def find_verdict(kb: KnowledgeBase, text: str, subject: Optional[str], time: Optional[str] = None) -> Optional[Verdict]:
     """A yes/no or either/or question the knowledge base answers first: every option group named around an
     "or" ("wet or dry?"), or one of its cues in a question ("can I skip moisturiser?")."""
@@ -211,7 +220,8 @@ def find_verdict(kb: KnowledgeBase, text: str, subject: Optional[str], time: Opt
             continue
         if verdict.options and either_or and all(tx.has(text, option) for option in verdict.options):
             return verdict
-        if verdict.cues and any(tx.in_question(text, span) for span in tx.spans(text, verdict.cues)):
+        cued = tx.spans(text, verdict.cues) if verdict.cues else []
+        if any(tx.in_question(text, span) for span in cued) or (cued and _asks_of_it(text)):
             return verdict
     return None
 
@@ -219,10 +229,10 @@ def find_verdict(kb: KnowledgeBase, text: str, subject: Optional[str], time: Opt
 _FIRST = re.compile(r"\b(first|before|after|then|order)\b", re.I)
 
 
-def read_order(turn: "Turn", kb: KnowledgeBase, aspect: Optional[str]) -> Tuple[str, ...]:
+def read_order(turn: "Turn", kb: KnowledgeBase, aspect: Optional[str], either_or: bool = False) -> Tuple[str, ...]:
     """"SPF before or after moisturiser?", "what goes first, cleanser or serum": two things that sit at
     different stages of the routine, in the order the protocol puts them (the user's words for each)."""
-    if aspect != "order" and not (" or " in tx.normalise(turn.text) and _FIRST.search(turn.text)):
+    if aspect != "order" and not (either_or and _FIRST.search(turn.text)):
         return ()
     stage_of_product = {p.id: p.step for p in kb.products if p.step}
     if turn.has("ingredient"):
@@ -264,7 +274,7 @@ def read_frame(turn: "Turn", state: "State", kb: KnowledgeBase) -> Frame:
     gap = find_gap(kb, turn.text, subject, aspect, words)
     verdict = find_verdict(kb, turn.text, subject, turn.time)
     polarity = read_polarity(turn.text, verdict) if verdict and not either_or else None
-    order = read_order(turn, kb, aspect)
+    order = read_order(turn, kb, aspect, either_or)
     if gap:
         trace.append(("find_gap", gap.id))
     if verdict:

@@ -102,6 +102,8 @@ class Context:
     area: Optional[str] = None
     #: the question asks yes or no ("can I use retinol with it?"): the verdict goes first
     yes_no: bool = False
+    #: … about using something ("can I use / add / put …"), not its strength or anything else
+    asks_use: bool = False
 
 
 @dataclass
@@ -254,6 +256,12 @@ def _uncovered_guidance(kb: KnowledgeBase, p: Profile, w: _Writer) -> None:
         w.add(f"{t.cleansing} {t.moisturizer}", t.source, prefix=say(kb, "where_type", label=t.label))
 
 
+def advice(t: SkinType, field: str, p: Profile) -> Optional[str]:
+    """A skin type's advice field, unless it names an active or exfoliant that a condition holds back
+    (a salicylic acid cleanser for someone on isotretinoin)."""
+    return None if p.gated and field in t.suggests_actives else getattr(t, field)
+
+
 def _for(kb: KnowledgeBase, t: SkinType) -> str:
     return say(kb, "for_type", label=t.label)
 
@@ -297,7 +305,7 @@ def routine(kb: KnowledgeBase, ctx: Context) -> Answer:
         w.add(f"{s.number}. **{s.title}** — {text}", source)
         for t in types:
             if s.id in STEP_ADVICE and not (p.gated and s.id == "treatments"):
-                w.add(getattr(t, STEP_ADVICE[s.id]), t.source, prefix="   " + _for(kb, t))
+                w.add(advice(t, STEP_ADVICE[s.id], p), t.source, prefix="   " + _for(kb, t))
         if darker and s.id == "treatments" and ctx.time != "am" and not p.gated:
             w.add(darker.layering_pm, darker.source, prefix="   " + say(kb, "for_pigment"))
         if darker and s.id == "sunscreen":
@@ -328,7 +336,8 @@ def summary(kb: KnowledgeBase, ctx: Context) -> Answer:
             names.append(name)
         w.add(f"{say(kb, label)}: " + " → ".join(names), "step_1")
     for t in types:
-        w.add(f"{t.cleansing} {t.moisturizer} {t.avoid}", t.source, prefix=_for(kb, t))
+        parts = [advice(t, f, p) for f in ("cleansing", "moisturizer", "avoid")]
+        w.add(" ".join(x for x in parts if x), t.source, prefix=_for(kb, t))
     _uncovered_notes(kb, p, w)
     return w.answer("summary", _next(kb))
 
@@ -345,7 +354,8 @@ def adjustments(kb: KnowledgeBase, ctx: Context) -> Answer:
     w.say("adjust_intro", profile=describe_profile(kb, p))
     w.referrals(p)
     for t in _covered_types(kb, p):
-        w.add(f"**{t.label.capitalize()}** — {t.serum} {t.cleansing} {t.layering} {t.moisturizer} {t.avoid}", t.source)
+        parts = [advice(t, f, p) for f in ("serum", "cleansing", "layering", "moisturizer", "avoid")]
+        w.add(f"**{t.label.capitalize()}** — " + " ".join(x for x in parts if x), t.source)
         if t.exfoliation and t.exfoliation not in (t.avoid or "") and not p.gated:
             w.add(t.exfoliation, t.source, prefix="   ")
     darker = _darker(kb, p)
@@ -365,7 +375,8 @@ def profile_ack(kb: KnowledgeBase, ctx: Context) -> Answer:
         return adjustments(kb, ctx)  # nothing recognised to acknowledge: ask which skin it is
     w.say("profile_ack", profile=describe_profile(kb, p))
     for t in _covered_types(kb, p):
-        w.add(f"{t.serum} {t.cleansing} {t.layering} {t.moisturizer} {t.avoid}", t.source, prefix="• " + _for(kb, t))
+        parts = [advice(t, f, p) for f in ("serum", "cleansing", "layering", "moisturizer", "avoid")]
+        w.add(" ".join(x for x in parts if x), t.source, prefix="• " + _for(kb, t))
     darker = _darker(kb, p)
     if darker:
         if p.gated:
@@ -394,10 +405,10 @@ def step_detail(kb: KnowledgeBase, ctx: Context) -> Answer:
     w.add(say(kb, "step_head", number=s.number, title=s.title, text=text), source)
     if not (p.gated and s.id == "treatments"):
         w.add(say(kb, "why", text=s.why), s.source)
-    advice = {**STEP_ADVICE, "apply_serum": "serum"}
+    fields = {**STEP_ADVICE, "apply_serum": "serum"}
     for t in _covered_types(kb, p):
-        if s.id in advice and not (p.gated and s.id == "treatments"):
-            w.add(getattr(t, advice[s.id]), t.source, prefix=_for(kb, t))
+        if s.id in fields and not (p.gated and s.id == "treatments"):
+            w.add(advice(t, fields[s.id], p), t.source, prefix=_for(kb, t))
     darker = _darker(kb, p)
     if darker and s.id == "sunscreen":
         w.add(f"{darker.sun_protection} {darker.sunscreen_type}", darker.source)
@@ -437,7 +448,8 @@ def layering(kb: KnowledgeBase, ctx: Context) -> Answer:
     """Product order, and where a named product goes."""
     p, w = ctx.profile, _Writer(kb)
     for t in _covered_types(kb, p):  # what to layer for this skin is the answer; the general order follows
-        w.add(t.moisturizer if p.gated else f"{t.layering} {t.moisturizer}", t.source, prefix=_for(kb, t))
+        parts = [advice(t, f, p) for f in ("layering", "moisturizer")]
+        w.add(" ".join(x for x in parts if x), t.source, prefix=_for(kb, t))
     w.fact(kb.key_considerations.layering)
     prod = next((x for x in kb.products if x.id == ctx.product and x.step and x.id != "serum"), None)
     if prod:
@@ -483,8 +495,8 @@ def ingredient_answer(kb: KnowledgeBase, ctx: Context) -> Answer:
         cautions = personal if ing.category in CAUTION_CATEGORIES else []
         for fact in cautions:
             w.fact(fact)  # "with sensitive skin, hold off on strong actives …" is the answer for this skin
-        verdict = (ctx.yes_no and not cautions and ing.named_in_protocol and len(ctx.ingredients) == 1
-                   and ing.category in PLACED_CATEGORIES)
+        verdict = (ctx.yes_no and ctx.asks_use and not cautions and ing.named_in_protocol
+                   and len(ctx.ingredients) == 1 and ing.category in PLACED_CATEGORIES)
         for n, fact in enumerate(ing.general):
             label = f"**{ing.label.capitalize()}:** " if n == 0 and len(ctx.ingredients) > 1 else ""
             w.fact(fact, prefix=label + (say(kb, "verdict_yes") if verdict and n == 0 else ""))
@@ -529,9 +541,9 @@ def _one_product(kb: KnowledgeBase, ctx: Context) -> Answer:
     related = [skin_type(kb, r) for t in _types(kb, p) if not t.covered for r in t.related] if not types else []
     if prod.by_type_field:
         for t in types:
-            w.add(getattr(t, prod.by_type_field), t.source, prefix=_for(kb, t))
+            w.add(advice(t, prod.by_type_field, p), t.source, prefix=_for(kb, t))
         for t in related:  # combination skin: the oily and the dry parts
-            w.add(getattr(t, prod.by_type_field), t.source, prefix=say(kb, "where_type", label=t.label))
+            w.add(advice(t, prod.by_type_field, p), t.source, prefix=say(kb, "where_type", label=t.label))
         if related:
             _uncovered_notes(kb, p, w)
             return w.answer("product", _next(kb))
@@ -659,8 +671,10 @@ def lead(kb: KnowledgeBase, kind: str, ctx: Context, subject_words: Optional[str
         verdict = next(v for v in kb.verdicts if v.id == ident)
         p = ctx.profile
         mine = [t.id for t in _covered_types(kb, p)] + (["darker"] if p.pigment_prone else [])
-        text = next((verdict.by_profile[k] for k in mine if k in verdict.by_profile), verdict.text)
-        w.add(text, verdict.source, prefix=say(kb, f"verdict_{polarity}") if polarity else "")
+        key = next((k for k in mine if k in verdict.by_profile), None)
+        sections = {t.id: t.source for t in kb.skin_types} | {t.id: t.source for t in kb.skin_tones}
+        w.add(verdict.by_profile[key] if key else verdict.text, sections[key] if key else verdict.source,
+              prefix=say(kb, f"verdict_{polarity}") if polarity else "")
         return w.answer(kind, _next(kb))
     if group == "order":
         first, second, asked, how = ident.split("|")
@@ -764,7 +778,7 @@ def walkthrough(kb: KnowledgeBase, ctx: Context, index: int) -> Answer:
     w.add(text, source)
     for t in _covered_types(kb, p):
         if s.id in STEP_ADVICE and not (p.gated and s.id == "treatments"):
-            w.add(getattr(t, STEP_ADVICE[s.id]), t.source, prefix=_for(kb, t))
+            w.add(advice(t, STEP_ADVICE[s.id], p), t.source, prefix=_for(kb, t))
     darker = _darker(kb, p)
     if darker and s.id == "sunscreen":
         w.add(darker.sunscreen_type, darker.source, prefix=say(kb, "for_darker"))

@@ -67,7 +67,8 @@ COVERS: Dict[str, frozenset] = {
     "step": frozenset({"amount", "absorption", "layering"}),
 }
 #: Intents that, during a walkthrough and with nothing else named, mean "go on" ("ok and after that?").
-CONTINUE_INTENTS = frozenset({"followup", "affirm", "ask_layering", "ask_routine", "ask_step", "thank"})
+CONTINUE_INTENTS = frozenset({"followup", "affirm", "ask_layering", "ask_routine", "ask_step", "thank",
+                              "nlu_fallback", "help", "out_of_scope"})  # "ok serum is on"
 #: Topics whose answer changes between morning and evening.
 TIMED_TOPICS = frozenset({"routine", "summary", "layering", "sunscreen", "product", "ingredient", "step", "absorption"})
 #: Topics a bare "how often?" / "how much?" refers back to (rather than the serum itself).
@@ -97,6 +98,9 @@ PRODUCT_STEPS = {"cleanser": "cleanse", "serum": "apply_serum", "moisturizer": "
                  "facial_oil": "moisturize", "sunscreen": "sunscreen"}
 #: A medical question ("is this mole normal?") with no condition of its own named.
 MEDICAL_INTENT = "medical_question"
+#: A question about using something: "can I use / add / put on / layer / pair …", "is it ok with …".
+_USE = re.compile(r"\b(use|using|add|adding|apply|applying|put|layer|combine|pair|mix|ok with|okay with|fine with|"
+                  r"safe with|go with|together)\b", re.I)
 _BACK_REFERENCE = re.compile(r"\b(it|its|it's|this|that|they|them|these|those|one)\b", re.I)
 
 
@@ -579,6 +583,12 @@ def gap_or_verdict(d: Draft) -> Optional[str]:
     if d.tri.severity in INTERRUPTING or d.topic == "walkthrough_next":
         return None
     f = d.frame
+    if d.tri.procedure or d.tri.claim:
+        return None  # the procedure or claim answer is the whole answer
+    if f.order and (f.aspect == "order" or not f.verdict):
+        d.safety.append("order:" + "|".join(f.order))
+        d.topic = None
+        return f"order {f.order[0]} before {f.order[1]}"
     if f.gap:
         d.safety.append(f"gap:{f.gap}")
         if not next(g for g in d.kb.gaps if g.id == f.gap).then_answer:
@@ -593,10 +603,6 @@ def gap_or_verdict(d: Draft) -> Optional[str]:
         others = [t for t in d.cued if t != answered and t not in COVERS.get(answered or "", ())]
         d.topic, d.also = None, (others[0] if others else None)  # "how much, and do I wait?": both
         return f"verdict {f.verdict}" + (f", also={d.also}" if d.also else "")
-    if f.order:
-        d.safety.append("order:" + "|".join(f.order))
-        d.topic = None
-        return f"order {f.order[0]} before {f.order[1]}"
     if f.aspect == "time" and f.subject_kind == "ingredient":
         d.safety.append(f"timing:{f.subject.split(':')[1]}")
         d.topic = None
@@ -700,5 +706,6 @@ def resolve(turn: Turn, state: State, cues: Mapping[str, Sequence[str]] = {},
         time=d.time,
         area=d.area,
         yes_no=d.frame.yes_no,
+        asks_use=bool(_USE.search(turn.text)),
     )
     return Question(d.topic, context, d.safety, d.resumed, d.also, tri, d.frame, d.trace)

@@ -98,6 +98,8 @@ class SkinType(Strict):
     avoid: Optional[str] = None
     note: Optional[str] = None
     related: List[str] = []
+    #: fields that name an active or exfoliant (held back while a condition gates actives)
+    suggests_actives: List[str] = []
 
     @validator("note", always=True)
     def _uncovered_types_explain_themselves(cls, value, values):
@@ -249,6 +251,8 @@ class Triage(Strict):
     worsening: List[str]
     chronic: List[str]
     not_used: List[str]
+    past_reaction: List[str]
+    present: List[str]
     brief: List[str]
     brief_signs: List[str]
     flare: List[str]

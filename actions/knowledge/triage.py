@@ -185,7 +185,9 @@ RULES: Tuple[Tuple[str, Tuple], ...] = (
 def severity(r: _Reading) -> Tuple[Optional[str], str]:
     """The most urgent severity whose rule holds, and that rule's name. A reaction whose every sensation is
     brief and settles ("stings a little when I apply it, then stops") is mild instead."""
-    unused = r.has(r.kb.triage.not_used)  # "I haven't even opened the serum yet": not a reaction to it
+    t = r.kb.triage
+    unused = r.has(t.not_used)  # "I haven't even opened the serum yet", "totally unrelated": not a reaction to it
+    unused = unused or (r.has(t.past_reaction) and not r.has(t.present))  # "last time a serum gave me hives"
     for level, rules in RULES:
         if level == "reaction" and (only_brief(r) or unused):
             continue

@@ -196,3 +196,11 @@ def test_combination_skin_gets_general_principles_and_the_oily_and_dry_parts(kb)
     assert "Where your skin is oily" in text and "Where your skin is dry" in text
     normal = ask(kb, "adjustments", Profile(skin_types=("normal",))).text
     assert "no dedicated section" in normal and "Where your skin" not in normal and "Hydration" in normal
+
+
+@pytest.mark.parametrize("topic", ["profile", "adjustments", "routine", "layering", "summary"])
+def test_a_condition_holds_back_the_actives_a_skin_type_names(kb, topic):
+    """Oily skin's advice names a salicylic acid cleanser and niacinamide: not for someone on isotretinoin."""
+    text = ask(kb, topic, Profile(skin_types=("oily",), conditions=("prescription",))).text
+    assert "salicylic" not in text and "niacinamide" not in text and "BHA" not in text
+    assert "salicylic" in ask(kb, topic, OILY).text or topic in ("layering",)

@@ -19,6 +19,8 @@ HOLDOUT = ROOT / "tests" / "nlu" / "holdout.yml"
 STORIES = ROOT / "tests" / "dialogue" / "test_stories.yml"
 REPORT = ROOT / "docs" / "evaluation.md"
 ENTITY_REPORT = "KnowledgeBaseEntityExtractor_report.json"
+#: The line after which docs/evaluation.md is written by hand (judged conversations, what the numbers mean).
+KEPT = "<!-- kept by make evaluate: everything below this line is written by hand -->\n"
 
 
 def rasa(*args: str) -> None:
@@ -86,7 +88,8 @@ def main() -> int:
     if cv:
         lines += ["", f"## Intents ({args.folds}-fold cross-validation)", "", *table(cv, "intent")]
     REPORT.parent.mkdir(exist_ok=True)
-    REPORT.write_text("\n".join(lines) + "\n")
+    kept = REPORT.read_text().split(KEPT, 1)[1] if REPORT.exists() and KEPT in REPORT.read_text() else ""
+    REPORT.write_text("\n".join(lines) + "\n\n" + KEPT + kept)  # the hand-written record below stays
     print("\n".join(lines[:12]))
     print(f"\nfull report: {REPORT.relative_to(ROOT)}")
     return 0

@@ -60,6 +60,7 @@ def state_from(tracker: Tracker) -> State:
         pending_topic=slot("pending_topic"),
         walkthrough_step=None if slot("walkthrough_step") is None else int(slot("walkthrough_step")),
         reaction=slot("reaction"),
+        last_step=slot("last_step"),
     )
 
 
@@ -72,8 +73,9 @@ def question_from(tracker: Tracker, turn: Optional[Turn] = None, state: Optional
 def _forget_denied(facts, tracker: Tracker) -> List[Dict[str, Any]]:
     """"I don't have melasma", "my skin isn't oily any more": drop what was remembered of it."""
     events = []
+    stated = {(entity, value) for entity, value, role in facts if role is None}
     for entity, value, role in facts:
-        if role != "not" or entity not in ("skin_type", "concern", "skin_tone"):
+        if role != "not" or entity not in ("skin_type", "concern", "skin_tone") or (entity, value) in stated:
             continue
         current = tracker.get_slot(entity)
         if isinstance(current, list) and value in current:
@@ -107,5 +109,7 @@ def remember(answer: Optional[Answer], time: Optional[str], question: Optional[Q
     if answer is None:
         remembered = question.remembers if question is not None else None
         return events + ([SlotSet("last_topic", remembered)] if remembered else [])
+    step = question.context.step if question is not None and answer.topic == "step" else None
     return events + [SlotSet("last_topic", answer.topic), SlotSet("last_time", time),
-                     SlotSet("pending_topic", answer.topic if answer.asks_profile else None)]
+                     SlotSet("pending_topic", answer.topic if answer.asks_profile else None)] + (
+                         [SlotSet("last_step", step)] if step else [])

@@ -72,7 +72,8 @@ class ActionForgetProfile(Action):
         if has(turn.text, u.restart) and not has(turn.text, u.forget):
             return walk(dispatcher, tracker, "walkthrough_start")  # "start over from the beginning"
         dispatcher.utter_message(response="utter_profile_forgotten")
-        slots = PROFILE_SLOTS + ("last_topic", "last_time", "pending_topic", "walkthrough_step", "walkthrough_time")
+        slots = PROFILE_SLOTS + ("last_topic", "last_time", "last_step", "pending_topic", "walkthrough_step",
+                                 "walkthrough_time")
         forgotten = [SlotSet(name, None) for name in slots]
         question = question_from(tracker, state=State())  # "forget it — what's the basic routine?": answer that too
         if question.topic or question.safety:

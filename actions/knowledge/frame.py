@@ -26,6 +26,8 @@ from .schema import Gap, KnowledgeBase, Verdict
 if TYPE_CHECKING:  # resolve imports this module; only the types flow back
     from .resolve import State, Turn
 
+#: A message this short that names no subject but asks an aspect leans on the last one ("how long for that?").
+CONTEXT_WORDS = 12
 ACTS = {
     "report_reaction": "report", "inform_profile": "tell", "inform_condition": "tell", "human_handoff": "handoff",
     "greet": "chat", "goodbye": "chat", "thank": "chat", "affirm": "chat", "deny": "chat", "bot_challenge": "chat",
@@ -261,7 +263,7 @@ def read_frame(turn: "Turn", state: "State", kb: KnowledgeBase) -> Frame:
     subject, words = read_subject(turn, kb)
     subject_from = "message"
     aspect = read_aspect(turn.text, kb)
-    if subject is None and aspect and len(turn.text.split()) <= 8:
+    if subject is None and aspect and len(turn.text.split()) <= CONTEXT_WORDS:
         subject, subject_from = context_subject(state), "context"
     trace.append(("read_subject", f"{subject} ({subject_from})" if subject else "none"))
     if set(turn.entities.get("time_of_day") or ()) >= {"am", "pm"} and " or " in tx.normalise(turn.text):

@@ -447,7 +447,8 @@ def _order(kb: KnowledgeBase, time: Optional[str]) -> str:
 def layering(kb: KnowledgeBase, ctx: Context) -> Answer:
     """Product order, and where a named product goes."""
     p, w = ctx.profile, _Writer(kb)
-    for t in _covered_types(kb, p):  # what to layer for this skin is the answer; the general order follows
+    types = _covered_types(kb, p)
+    for t in types:  # what to layer for this skin is the answer; the general rule follows in one line
         parts = [advice(t, f, p) for f in ("layering", "moisturizer")]
         w.add(" ".join(x for x in parts if x), t.source, prefix=_for(kb, t))
     w.fact(kb.key_considerations.layering)
@@ -455,9 +456,11 @@ def layering(kb: KnowledgeBase, ctx: Context) -> Answer:
     if prod:
         s = step(kb, prod.step)
         w.add(f"**{s.title}** — {s.text} {s.why}", s.source)
-    w.say("order_line", order=_order(kb, ctx.time))
-    if not w.referrals(p):
-        w.add(*_treatments_text(kb, p))
+    referred = w.referrals(p)
+    if not types:  # no skin to pair for: the order itself, and where actives go, are the answer
+        w.say("order_line", order=_order(kb, ctx.time))
+        if not referred:
+            w.add(*_treatments_text(kb, p))
     darker = _darker(kb, p)
     if darker and not p.gated:
         w.add(f"{darker.layering_pm} {_brightening_list(kb)}", darker.source, prefix=say(kb, "for_pigment"))

@@ -157,6 +157,8 @@ class State:
     walkthrough_step: Optional[int] = None
     #: the most urgent reaction reported earlier in the conversation ("emergency" / "reaction")
     reaction: Optional[str] = None
+    #: the step last explained ("and the next step?")
+    last_step: Optional[str] = None
 
     def after(self, turn: "Turn") -> "State":
         """This state once Rasa has filled the slots from the turn's role-less entities (as domain.yml maps
@@ -320,7 +322,7 @@ def without_denied(state: State, frame: Frame) -> State:
     if frame.forget:
         return replace(state, skin_types=(), skin_tone=None, concerns=(), conditions=(), ingredients=(),
                        product=None, pending_topic=None)
-    denied = {(e, v) for e, v, role in frame.facts if role == "not"}
+    denied = {(e, v) for e, v, role in frame.facts if role == "not"} - {(e, v) for e, v, role in frame.facts if role is None}
     return replace(state, skin_types=[t for t in state.skin_types if ("skin_type", t) not in denied],
                    concerns=[c for c in state.concerns if ("concern", c) not in denied],
                    skin_tone=None if ("skin_tone", state.skin_tone) in denied else state.skin_tone)
@@ -525,6 +527,15 @@ def serum_aspect(d: Draft) -> Optional[str]:
     return None
 
 
+def order_follow_up(d: Draft) -> Optional[str]:
+    """"which one first?" right after an ingredient answer: where that ingredient goes."""
+    if d.frame.aspect == "order" and d.frame.subject is None and not d.ingredients \
+            and d.state.last_topic == "ingredient" and d.state.ingredients:
+        d.topic, d.ingredients = "ingredient", tuple(d.state.ingredients)
+        return f"topic=ingredient {list(d.ingredients)}"
+    return None
+
+
 def pairing_is_layering(d: Draft) -> Optional[str]:
     """"What should I pair the serum with?", "what goes well with it for dehydrated skin?": what to layer."""
     if d.frame.aspect == "pairing" and d.topic in (None, "step", "routine", "adjustments", "profile", "amount") \
@@ -558,6 +569,11 @@ def named_step(d: Draft) -> Optional[str]:
         d.topic, d.step = "step", step_numbered(d.kb, number).id
         return f"topic=step {number}"
     named = _step_for(d.turn, d.kb, numbers=False)
+    short = len(d.turn.text.split()) <= SHORT_FOLLOW_UP
+    if d.state.last_step and d.state.walkthrough_step is None and short and not named \
+            and re.search(r"\bnext (one|step)\b|\bafter that\b|\bthen what\b", d.turn.text, re.I):
+        d.topic, d.step = "step", next_step(d.kb, d.state.last_step)  # "and the next step?" after a step
+        return f"topic=step after {d.state.last_step}"
     if tx.has(d.turn.text, u.next_step) and (named or "absorption" in d.cued_all):
         d.topic, d.step = "step", next_step(d.kb, "absorb" if "absorption" in d.cued_all else named)
         return f"topic=step after {named}"
@@ -674,7 +690,7 @@ def second_question(d: Draft) -> Optional[str]:
 
 STEPS = (area_beyond_face, walkthrough_continues, main_topic, bare_aspect_refers_back, remembered_ingredient,
          order_of_several, named_thing_narrows, time_of_day_routine, body_area, product_without_type,
-         profile_with_request, profile_resumes, serum_aspect, pairing_is_layering, named_step, ingredient_first, gap_or_verdict,
+         profile_with_request, profile_resumes, serum_aspect, order_follow_up, pairing_is_layering, named_step, ingredient_first, gap_or_verdict,
          conditions_gate_actives, safety_answers_alone, medical_question, second_question)
 
 

@@ -79,9 +79,19 @@ def tokens_before(text: str, start: int, limit: int) -> List[str]:
     return list(reversed(out))
 
 
+#: After these, "no" is an interjection, not a negation ("actually no, it's more dry").
+INTERJECTION_NEXT = frozenset({"its", "it's", "it", "i", "i'm", "im", "my", "actually", "wait", "sorry", "sorry,"})
+
+
 def negated_at(text: str, start: int, window: int = NEGATION_WINDOW) -> bool:
     """Whether a negation word stands within ``window`` tokens before ``start`` in its clause."""
-    return any(w in NEGATIONS or w.endswith("n't") for w in tokens_before(text, start, window))
+    words = tokens_before(text, start, window)
+    for i, w in enumerate(words):
+        if w == "no" and i + 1 < len(words) and words[i + 1] in INTERJECTION_NEXT:
+            continue
+        if w in NEGATIONS or w.endswith("n't"):
+            return True
+    return False
 
 
 def near(text: str, span: Span, phrases: Sequence[str]) -> bool:

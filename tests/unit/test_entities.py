@@ -81,3 +81,8 @@ def test_a_correction_keeps_the_later_fact(find):
 def test_its_dry_is_skin_unless_it_is_about_the_serum_drying(find):
     assert find("actually no, it's dry, sorry") == {("skin_type", "dry")}
     assert find("how do I know when it's dry?") == set()
+
+
+def test_no_as_an_interjection_does_not_deny(find):
+    assert find("actually no its more dry and flaky, sorry") == {("skin_type", "dry")}
+    assert find("no swelling, just oily skin") == {("skin_type", "oily")}

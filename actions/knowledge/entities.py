@@ -7,6 +7,7 @@ component in ``addons/`` and the tests both use it.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Dict, Iterable, List, Optional, Set, Tuple
 
@@ -27,6 +28,8 @@ CONDITIONS = frozenset({"life_stage", "medication", "medical"})
 #: Entity roles (declared in domain.yml): a fact denied or no longer true, or someone else's. Rasa fills a
 #: slot only from entities without a role, so these never become the user's profile.
 NOT, OTHER = "not", "other"
+#: Between two terms, words that carry a negation from the first to the second ("no rosacea or eczema").
+_COORDINATED = re.compile(r"^\s*,?\s*(or|nor)\s+((any|a|an|the|even|other)\s+)?$", re.I)
 #: Words that take back what came before ("oily... sorry no, I meant dry"): the later value wins.
 CORRECTIONS = ("i meant", "i mean", "actually", "sorry", "no wait", "correction", "scratch that", "rather")
 
@@ -161,6 +164,9 @@ class VocabularyMatcher:
             if entity == IGNORE or (entity == "skin_type" and self._not_skin(doc, span)):
                 continue
             role = self._role(doc, span, entity, value)
+            if role is None and out and out[-1].role == NOT and entity in NEGATABLE | CONDITIONS \
+                    and _COORDINATED.match(doc.text[out[-1].end:span.start_char]):
+                role = NOT  # "never been on accutane or any prescription stuff": the negation carries over
             out.append(EntityMatch(entity, value, span.start_char, span.end_char, span.text, exact, role))
         return self._apply_corrections(doc.text, out)
 

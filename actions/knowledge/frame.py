@@ -269,8 +269,9 @@ def read_frame(turn: "Turn", state: "State", kb: KnowledgeBase) -> Frame:
     if set(turn.entities.get("time_of_day") or ()) >= {"am", "pm"} and " or " in tx.normalise(turn.text):
         aspect = "time"  # "in the morning or at night?"
     trace.append(("read_aspect", aspect or "none"))
-    either_or = bool(_EITHER_OR.search(turn.text))
-    yes_no = not either_or and any(_YES_NO.search(turn.text[a:b].strip()) for a, b in tx.question_spans(turn.text))
+    either_or = bool(_EITHER_OR.search(turn.text)) and not re.search(r"\byes or no\b", turn.text, re.I)
+    yes_no = not either_or and (any(_YES_NO.search(turn.text[a:b].strip()) for a, b in tx.question_spans(turn.text))
+                                or bool(re.search(r"\byes or no\b", turn.text, re.I)))
     facts = tuple((str(e.get("entity")), str(e.get("value")), e.get("role")) for e in turn.found
                   if e.get("entity") in ("skin_type", "skin_tone", "concern", "life_stage", "medication", "medical"))
     gap = find_gap(kb, turn.text, subject, aspect, words)

@@ -446,6 +446,9 @@ def named_thing_narrows(d: Draft) -> Optional[str]:
     if d.topic in BROAD_TOPICS and d.ingredients:
         d.topic = "ingredient"
         return "topic=ingredient"
+    if d.topic == "not_covered" and not d.area and d.product not in (None, "serum"):
+        d.topic = "product"  # "does it matter what cleanser I use?": what the protocol says of cleansers
+        return "topic=product"
     if d.topic in SERUM_TOPICS and d.product not in (None, "serum"):
         d.topic = "product"  # "do I need a moisturiser after this or is the serum enough?"
         return "topic=product"
@@ -538,7 +541,7 @@ def order_follow_up(d: Draft) -> Optional[str]:
 
 def pairing_is_layering(d: Draft) -> Optional[str]:
     """"What should I pair the serum with?", "what goes well with it for dehydrated skin?": what to layer."""
-    if d.frame.aspect == "pairing" and d.topic in (None, "step", "routine", "adjustments", "profile", "amount") \
+    if d.frame.aspect == "pairing" and d.topic in (None, "step", "routine", "adjustments", "profile", "amount", "avoid") \
             and not d.ingredients:
         d.topic = "layering"
         return "topic=layering"

@@ -86,3 +86,9 @@ def test_its_dry_is_skin_unless_it_is_about_the_serum_drying(find):
 def test_no_as_an_interjection_does_not_deny(find):
     assert find("actually no its more dry and flaky, sorry") == {("skin_type", "dry")}
     assert find("no swelling, just oily skin") == {("skin_type", "oily")}
+
+
+def test_a_negation_carries_over_a_list(kb):
+    matcher = VocabularyMatcher(spacy.blank("en"), kb)
+    roles = {(m.entity, m.role) for m in matcher("never been on accutane or any prescription stuff")}
+    assert roles == {("medication", "not")}

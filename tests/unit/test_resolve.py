@@ -126,8 +126,9 @@ def test_a_cue_decides_when_the_intent_is_unsure():
     assert resolve(t, State(), CUES).topic == "layering"
     t.confidence = 0.9
     assert resolve(t, State(), CUES).topic == "layering"  # pairing is a layering question whatever the intent
-    t = Turn("ask_step", "dry skin. what should i layer on the serum?", {"skin_type": ["dry"]}, confidence=0.9)
-    assert resolve(t, State(), CUES).topic == "step"  # a confident intent beats a cue it doesn't share
+    t = Turn("ask_step", "dry skin. why do i pat the serum in? my friend said pair with a cream", {"skin_type": ["dry"]},
+             confidence=0.9)
+    assert resolve(t, State(), CUES).topic == "step"  # a confident intent beats a cue outside the question
 
 
 def test_short_continuations_move_a_walkthrough_on():

@@ -11,7 +11,7 @@ from actions.knowledge.query import Answer
 from actions.knowledge.resolve import Question, State, Turn, group_entities, resolve
 
 PROFILE_SLOTS = ("skin_type", "skin_tone", "concern", "life_stage", "medication", "medical", "ingredient", "product",
-                 "reaction")
+                 "reaction", "procedure")
 #: Where each condition is remembered (the slots fill from role-less entities; a denial clears them here).
 CONDITION_SLOTS = {"pregnancy": "life_stage", "minor": "life_stage", "prescription": "medication",
                    "condition": "medical"}
@@ -61,6 +61,7 @@ def state_from(tracker: Tracker) -> State:
         walkthrough_step=None if slot("walkthrough_step") is None else int(slot("walkthrough_step")),
         reaction=slot("reaction"),
         last_step=slot("last_step"),
+        procedure=bool(slot("procedure")),
     )
 
 
@@ -99,6 +100,8 @@ def remember(answer: Optional[Answer], time: Optional[str], question: Optional[Q
                 events.append(SlotSet(slot, None))
         if tri.cleared:
             events.append(SlotSet("reaction", None))
+        if tri.procedure:
+            events.append(SlotSet("procedure", True))
         if question.frame is not None and question.frame.forget:
             events += [SlotSet(name, None) for name in PROFILE_SLOTS if name != "reaction"]
         if question.frame is not None and tracker is not None:

@@ -159,6 +159,8 @@ class State:
     reaction: Optional[str] = None
     #: the step last explained ("and the next step?")
     last_step: Optional[str] = None
+    #: a procedure was mentioned earlier: restarting the serum and actives is the clinic's call
+    procedure: bool = False
 
     def after(self, turn: "Turn") -> "State":
         """This state once Rasa has filled the slots from the turn's role-less entities (as domain.yml maps
@@ -665,6 +667,10 @@ def safety_answers_alone(d: Draft) -> Optional[str]:
         if d.topic is None or d.topic in SERUM_USE_TOPICS:
             d.topic = None
         return f"{d.state.reaction} remembered"
+    if d.state.procedure and not d.tri.procedure and (d.topic in SERUM_USE_TOPICS or d.ingredients):
+        d.safety = ["procedure_remembered"] + d.safety
+        d.topic, d.also = None, None  # "when can I start the serum again?" after a laser: the clinic says
+        return "procedure remembered"
     if d.tri.claim == "cure" and d.topic in ("benefits", "results", "profile", "adjustments"):
         d.topic = None
         return "cure claim"

@@ -230,6 +230,7 @@ class Safety(Strict):
     condition: Fact
     medical: Fact
     procedures: Fact
+    procedure_remembered: Fact
     approval: Fact
     cure: Fact
     claims: Fact

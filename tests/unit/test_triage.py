@@ -178,3 +178,9 @@ def test_claims_and_procedures_get_their_honest_answer(ask):
     assert ask("is it FDA approved?").safety == ["approval"]
     q = ask("can I use a dermaroller right before the serum?")
     assert "procedures" in q.safety and q.topic is None
+
+
+def test_after_a_procedure_restarting_is_the_clinics_call(ask):
+    q = ask("when can I start the serum again? and my vitamin c?", State(procedure=True))
+    assert q.safety[0] == "procedure_remembered" and q.topic is None
+    assert ask("how much sunscreen?", State(procedure=True)).safety[:1] != ["procedure_remembered"]

@@ -1,14 +1,11 @@
-"""Turn one user turn (intent, text, entities) plus remembered state into a question for the query layer.
+"""Decide what one turn asks, from the turn, its frame and what the conversation remembers — pure Python, no Rasa.
 
-Pure Python, no Rasa: the actions hand over what the tracker holds and render what comes back.
-Context rules live here so they can be tested directly:
-
-* safety first — a reaction, pregnancy, prescription, age or medical condition mentioned anywhere is flagged,
-  and a reaction interrupts the flow;
-* entities beat a weak intent — a named ingredient, product or body area decides what the question is about;
-* question cues (from the knowledge base) let one message ask two things and back up an unsure intent;
-* follow-ups ("and at night?", "should it go before or after?", "ok and after that?") reuse the last topic,
-  the last ingredient, or the walkthrough in progress.
+``resolve`` runs, in this order: triage (``triage.py``: severity, medical context with polarity, procedures,
+claims), the question frame (``frame.py``: act, subject, aspect, gaps, verdicts, facts with their roles), then
+the named decision steps in :data:`STEPS`. Each step is a small function whose docstring says when it applies;
+it changes a few fields of the :class:`Draft` and returns a note of what it decided, and every note is kept in
+``Question.trace`` (``make explain`` prints it). The actions hand over what the tracker holds and render what
+comes back (``reply.py`` composes it).
 """
 from __future__ import annotations
 

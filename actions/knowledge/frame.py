@@ -193,7 +193,8 @@ def find_gap(kb: KnowledgeBase, text: str, subject: Optional[str], aspect: Optio
             if any(tx.in_question(text, span) for span in tx.spans(text, gap.cues)):
                 return gap
             continue
-        if _matches(subject, gap.subject) and (gap.aspect is None or gap.aspect == aspect):
+        if _matches(subject, gap.subject) and (gap.aspect is None or gap.aspect == aspect) \
+                and subject not in gap.except_subjects:
             if gap.aspect == "duration" and _wait_before(text, words):
                 continue
             if gap.aspect is not None and not _asked_of(text, kb, gap.aspect, words):

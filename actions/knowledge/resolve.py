@@ -412,7 +412,8 @@ def remembered_ingredient(d: Draft) -> Optional[str]:
     last one; with none remembered, about the product or the other cued topic."""
     if d.topic not in ("ingredient", "layering", "frequency", "not_covered") or d.ingredients or d.area:
         return None
-    if d.topic == "ingredient" or (d.state.last_topic == "ingredient" and d.refers_back):
+    order_back = d.frame.aspect == "order" and d.refers_back and d.state.ingredients  # "should it go before X?"
+    if d.topic == "ingredient" or (d.state.last_topic == "ingredient" and d.refers_back) or order_back:
         d.ingredients = tuple(d.state.ingredients)
         d.topic = "ingredient" if d.ingredients else d.topic
     if d.topic == "ingredient" and not d.ingredients:

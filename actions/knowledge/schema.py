@@ -173,6 +173,8 @@ class Gap(Strict):
     aspect: Optional[str] = None
     cues: List[str] = []
     then_answer: bool = False
+    #: subjects the gap does not cover (the protocol does say how often to exfoliate with BHA)
+    except_subjects: List[str] = []
 
 
 class Verdict(Strict):

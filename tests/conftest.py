@@ -17,6 +17,18 @@ def kb():
     return load_knowledge()
 
 
+@pytest.fixture(scope="session")
+def entities_of(kb):
+    """Text -> Rasa-style entity dicts (offsets, roles) as the NLU's knowledge-base matcher finds them."""
+    import spacy
+
+    from actions.knowledge.entities import VocabularyMatcher
+
+    matcher = VocabularyMatcher(spacy.blank("en"), kb)
+    return lambda text: [{"entity": m.entity, "value": m.value, "start": m.start, "end": m.end,
+                          **({"role": m.role} if m.role else {})} for m in matcher(text)]
+
+
 def make_stack(tmp_path: Path, **kwargs) -> Stack:
     """A Stack on free ports (never 5005/5055/8080), logging and storing under ``tmp_path``."""
     if not MODEL.exists():

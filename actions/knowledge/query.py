@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from . import text as tx
+from .frame import step_number
 from .schema import Fact, Ingredient, KnowledgeBase, SkinTone, SkinType, Step
 
 #: Concerns for which the protocol's darker-tones/hyperpigmentation section applies whatever the tone.
@@ -793,7 +794,6 @@ def walkthrough(kb: KnowledgeBase, ctx: Context, index: int) -> Answer:
 
 def stage_after_skip(kb: KnowledgeBase, ctx: Context, position: int, text: str) -> int:
     """The next stage after ``position``; past step N when the user says to skip it ("skip step 3, next")."""
-    from .frame import step_number  # (frame reads the knowledge base's step words)
     number = step_number(text, kb) if tx.has(text, ("skip", "skipping", "don't use", "dont use")) else None
     steps = routine_steps(kb, ctx.time)
     if number:

@@ -1,19 +1,14 @@
 """The question frame: subject, aspect, gaps and verdicts read from the message, context filling the rest."""
 import pytest
-import spacy
 
-from actions.knowledge.entities import VocabularyMatcher
 from actions.knowledge.frame import read_aspect, read_frame
 from actions.knowledge.resolve import State, Turn, group_entities, resolve
 
 
 @pytest.fixture(scope="module")
-def turn_of(kb):
-    matcher = VocabularyMatcher(spacy.blank("en"), kb)
-
+def turn_of(entities_of):
     def turn_of(text, intent=None):
-        found = [{"entity": m.entity, "value": m.value, "start": m.start, "end": m.end,
-                  **({"role": m.role} if m.role else {})} for m in matcher(text)]
+        found = entities_of(text)
         texts = group_entities([{"entity": e["entity"], "value": text[e["start"]:e["end"]], "role": e.get("role")}
                                 for e in found])
         return Turn(intent, text, group_entities(found), texts, found=found)

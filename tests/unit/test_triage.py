@@ -4,32 +4,20 @@ Entities come from the real knowledge-base matcher, as in the NLU; the intent cl
 row must be decided by the words alone.
 """
 import pytest
-import spacy
 
-from actions.knowledge.entities import VocabularyMatcher
 from actions.knowledge.resolve import State, Turn, group_entities, resolve
 from actions.knowledge.triage import triage
 
 
 @pytest.fixture(scope="module")
-def read(kb):
-    matcher = VocabularyMatcher(spacy.blank("en"), kb)
-
-    def entities(text):
-        return [{"entity": m.entity, "value": m.value, "start": m.start, "end": m.end,
-                 **({"role": m.role} if m.role else {})} for m in matcher(text)]
-
-    def read(text, intent=None):
-        return triage(text, entities(text), kb, intent)
-
-    read.entities = entities
-    return read
+def read(kb, entities_of):
+    return lambda text, intent=None: triage(text, entities_of(text), kb, intent)
 
 
 @pytest.fixture(scope="module")
-def ask(kb, read):
+def ask(kb, entities_of):
     def ask(text, state=None, intent=None):
-        found = read.entities(text)
+        found = entities_of(text)
         turn = Turn(intent, text, group_entities(found), found=found)
         return resolve(turn, state or State(), kb.question_cues, kb)
     return ask

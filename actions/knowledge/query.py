@@ -51,7 +51,7 @@ USES: Dict[str, Tuple[str, ...]] = {
         "actives_exfoliants", "avoid_depends", "not_covered", "not_covered_area", "walk_done", "walk_head",
         "walk_wait_head", "walk_optional", "walk_not_started", "walk_position", "walk_stopped", "reminder_set",
         "seconds", "minutes", "reminder_fired", "reminder_next", "patch_sensitive", "source_line",
-        "verdict_yes", "verdict_no", "no_such_step", "step_count", "handoff_unconfigured", "order_first", "order_after", "order_before", "timing_verdict", "timing_unknown", "timing_only_for", "for_who", "time_am", "time_pm",
+        "verdict_yes", "verdict_no", "no_such_step", "step_count", "handoff_unconfigured", "order_first", "order_after", "order_before", "timing_verdict", "timing_unknown", "timing_only_for", "time_am", "time_pm",
     ),
     "buttons": ("walkthrough", "avoid", "routine", "remind", "routine_am", "routine_pm", "retinol", "vitamin_c",
                 "niacinamide", "darker", "next", "back", "repeat", "start_again", "card", "person"),
@@ -674,8 +674,7 @@ def lead(kb: KnowledgeBase, kind: str, ctx: Context, subject_words: Optional[str
         ident, _, polarity = ident.partition(":")
         verdict = next(v for v in kb.verdicts if v.id == ident)
         p = ctx.profile
-        mine = [t.id for t in _covered_types(kb, p)] + (["darker"] if p.pigment_prone else [])
-        key = next((k for k in mine if k in verdict.by_profile), None)
+        key = next((k for k in _profile_keys(kb, p) if k in verdict.by_profile), None)
         sections = {t.id: t.source for t in kb.skin_types} | {t.id: t.source for t in kb.skin_tones}
         w.add(verdict.by_profile[key] if key else verdict.text, sections[key] if key else verdict.source,
               prefix=say(kb, f"verdict_{polarity}") if polarity else "")
@@ -710,21 +709,24 @@ def lead(kb: KnowledgeBase, kind: str, ctx: Context, subject_words: Optional[str
 def _timing(kb: KnowledgeBase, ctx: Context, ing: Ingredient, w: _Writer) -> Answer:
     """"Vitamin C morning or night?": the protocol's time for it, for this profile, first."""
     p = ctx.profile
-    mine = ["all"] + [t.id for t in _covered_types(kb, p)] + (["darker"] if p.pigment_prone else [])
-    held = ing.category in GATED_CATEGORIES and w.referrals(p)
-    when = next((ing.timing[k] for k in mine if k in ing.timing), None)
-    if held:
-        pass
-    elif when:
+    if _held(kb, p, ing, w):
+        return w.answer("ingredient", _next(kb))
+    when = next((ing.timing[k] for k in ["all", *_profile_keys(kb, p)] if k in ing.timing), None)
+    if when:
         w.say("timing_verdict", when=say(kb, f"time_{when}"), label=ing.label)
         for fact in ing.general:
             w.fact(fact)
-    else:
-        others = [say(kb, "for_who", who=_profile_label(kb, k)) for k in ing.timing]
-        w.say("timing_unknown", label=ing.label, others="".join(
-            say(kb, "timing_only_for", when=say(kb, f"time_{ing.timing[k]}"), who=_profile_label(kb, k))
-            for k in list(ing.timing)[:1]) if others else "")
+    else:  # timed only for a skin the user didn't give, or not at all
+        other = next(iter(ing.timing), None)
+        w.say("timing_unknown", label=ing.label, others=say(
+            kb, "timing_only_for", when=say(kb, f"time_{ing.timing[other]}"), who=_profile_label(kb, other))
+            if other else "")
     return w.answer("ingredient", _next(kb))
+
+
+def _profile_keys(kb: KnowledgeBase, p: Profile) -> List[str]:
+    """The skin types and tone whose per-profile answers apply to this profile (``by_profile``, ``timing``)."""
+    return [t.id for t in _covered_types(kb, p)] + (["darker"] if p.pigment_prone else [])
 
 
 def _profile_label(kb: KnowledgeBase, key: str) -> str:

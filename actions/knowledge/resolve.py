@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
-from .query import GATED_CATEGORIES, TOPICS, Context, Profile, step_numbered, unique
+from .query import GATED_CATEGORIES, GATING_CONDITIONS, TOPICS, Context, Profile, step_numbered, unique
 from .schema import KnowledgeBase
 from . import text as tx
 from .frame import Frame, read_frame, step_number
@@ -77,8 +77,9 @@ LOW_INFO_INTENTS = frozenset({None, "nlu_fallback", "help", "out_of_scope", "aff
 ACKNOWLEDGEMENTS = frozenset({"affirm", "walkthrough_next", "walkthrough_repeat"})
 _WHERE = re.compile(r"\bwhere\b", re.I)
 _THEN = re.compile(r"^\W*(and\s+|ok\s+|so\s+)?(then|next|after\s+that|afterwards|what\s+next)\b", re.I)
-#: Remembered conditions that come back when the user asks to add something unnamed ("can I use it with it?").
-CAUTIONS = ("pregnancy", "prescription", "minor", "condition")
+#: Remembered conditions that come back when the user asks to add something unnamed ("can I use it with it?"):
+#: the conditions that gate active advice, declared once in the query layer.
+CAUTIONS = GATING_CONDITIONS
 #: Severities that answer the turn on their own: the question asked beside them waits.
 INTERRUPTING = frozenset({"emergency", "reaction", "flare"})
 #: Topics that are about using the serum or actives: after a reaction they wait for a doctor's word.
@@ -224,7 +225,7 @@ def cued_topics(text: str, cues: Mapping[str, Sequence[str]]) -> List[str]:
     return [topic for _, _, topic in sorted(found)]
 
 
-def safety_kinds(tri: Triage, turn: Turn, conditions: Sequence[str]) -> List[str]:
+def safety_kinds(tri: Triage, conditions: Sequence[str]) -> List[str]:
     """What the reply says before (or instead of) the answer, most urgent first: the severity, a claim or a
     procedure the protocol doesn't cover, the referral for each condition stated now."""
     kinds = [tri.severity] if tri.severity else []
@@ -712,7 +713,7 @@ def resolve(turn: Turn, state: State, cues: Mapping[str, Sequence[str]] = {},
     frame = read_frame(turn, state, kb)
     state = without_denied(state, frame)
     d = Draft(turn=turn, state=state, kb=kb, tri=tri, frame=frame, cued_all=cued_all,
-              cued=[t for t in cued_all if t in TOPICS], safety=safety_kinds(tri, turn, state.conditions),
+              cued=[t for t in cued_all if t in TOPICS], safety=safety_kinds(tri, state.conditions),
               ingredients=tuple(turn.entities.get("ingredient") or ()), product=turn.product, time=turn.time)
     d.trace.append(("triage", f"{tri.severity or 'none'} ({tri.rule})" + (f", claim={tri.claim}" if tri.claim else "")
                     + (", procedure" if tri.procedure else "") + (f", conditions={state.conditions}" if state.conditions else "")))

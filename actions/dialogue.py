@@ -15,7 +15,7 @@ from actions.common import kb, remember, state_from, turn_from
 from actions.knowledge import query
 from actions.knowledge.query import Context
 from actions.knowledge.reply import compose
-from actions.knowledge.resolve import Question
+from actions.knowledge.resolve import Question, next_step
 from actions.render import utter
 
 
@@ -53,7 +53,10 @@ def walk(dispatcher: CollectingDispatcher, tracker: Tracker, intent: Optional[st
         utter(dispatcher, base, [query.walkthrough_position(base, ctx, position)])
         return []
     if position is None:
-        index = 0
+        # "ok and then?" right after one step was explained: the walkthrough from the step after it
+        last = tracker.get_slot("last_step") if intent == "walkthrough_next" else None
+        following = query.step_index(base, next_step(base, last), time) if last else 0
+        index = query.walkthrough_length(base, time) if following is None else following
     elif intent == "walkthrough_next":
         index = query.stage_after_skip(base, ctx, position, turn.text)  # "skip step 3, next": step 4
         if query.waited_already(base, ctx, index, turn.text):

@@ -27,7 +27,7 @@ def asks_something(question, turn) -> bool:
     f = question.frame
     if f is None or question.topic == "walkthrough_next":
         return False
-    asking = f.act == "ask" or "?" in turn.text
+    asking = f.act == "ask" or "?" in turn.text or f.aspect is not None  # "how long again"
     return bool(f.subject_kind in ("step", "steps") or f.gap or f.verdict or f.order
                 or (asking and (turn.has("ingredient") or question.topic in SERUM_ASPECTS.values())))
 

@@ -68,6 +68,8 @@ class Frame:
     subject_from: str = "message"
     #: the words that named the subject (a brand's name, an ingredient's label)
     subject_words: Optional[str] = None
+    #: whom the question is about: "self", or "other" ("what moisturiser should she use?")
+    about: str = "self"
     trace: Tuple[Tuple[str, str], ...] = field(default=(), compare=False)
 
     @property
@@ -132,6 +134,22 @@ def read_aspect(text: str, kb: KnowledgeBase) -> Optional[str]:
     found = [(not tx.in_question(text, span), span[0], aspect) for aspect, cues in kb.aspects.items()
              for span in tx.spans(text, cues)]
     return min(found)[2] if found else None
+
+
+def read_about(text: str, kb: KnowledgeBase) -> str:
+    """"other" when a question speaks of someone else and not of the user ("buying it for my mom, what should
+    she use?", "and for him?"); "self" otherwise ("my sister is pregnant. how long do I wait?")."""
+    u = kb.understanding
+    for a, b in tx.question_spans(text):
+        asked = text[a:b]
+        holders = tx.spans(asked, u.other_holders)
+        if not holders:
+            continue
+        for start, end in sorted(holders, reverse=True):
+            asked = asked[:start] + " " + asked[end:]
+        if not tx.has(asked, u.first_person):
+            return "other"
+    return "self"
 
 
 def context_subject(state: "State") -> Optional[str]:
@@ -288,6 +306,9 @@ def read_frame(turn: "Turn", state: "State", kb: KnowledgeBase) -> Frame:
     forget = tx.has(turn.text, kb.understanding.forget)
     if forget:
         trace.append(("read_forget", "forget the profile"))
+    about = read_about(turn.text, kb)
+    if about != "self":
+        trace.append(("read_about", about))
     return Frame(act=act, subject=subject, aspect=aspect, time=turn.time, yes_no=yes_no, facts=facts, forget=forget,
                  gap=gap.id if gap else None, verdict=verdict.id if verdict else None, polarity=polarity, order=order,
-                 subject_from=subject_from, subject_words=words, trace=tuple(trace))
+                 subject_from=subject_from, subject_words=words, about=about, trace=tuple(trace))

@@ -357,7 +357,7 @@ def adjustments(kb: KnowledgeBase, ctx: Context) -> Answer:
     for t in _covered_types(kb, p):
         parts = [advice(t, f, p) for f in ("serum", "cleansing", "layering", "moisturizer", "avoid")]
         w.add(f"**{t.label.capitalize()}** — " + " ".join(x for x in parts if x), t.source)
-        if t.exfoliation and t.exfoliation not in (t.avoid or "") and not p.gated:
+        if t.exfoliation and not _restates(t.exfoliation, t.avoid) and not p.gated:
             w.add(t.exfoliation, t.source, prefix="   ")
     darker = _darker(kb, p)
     if darker:
@@ -367,6 +367,12 @@ def adjustments(kb: KnowledgeBase, ctx: Context) -> Answer:
         w.add(darker.avoid if p.gated else darker.exfoliation, darker.source, prefix="   ")
     _uncovered_notes(kb, p, w)
     return w.answer("adjustments", buttons(kb, "routine", "walkthrough"))
+
+
+def _restates(line: str, text: Optional[str]) -> bool:
+    """Whether ``text`` already says ``line`` ("Avoid harsh exfoliants." inside the skin's avoid list)."""
+    said = re.sub(r"^avoid\s+", "", line.strip().rstrip(".").lower())
+    return bool(text) and said in text.lower()
 
 
 def profile_ack(kb: KnowledgeBase, ctx: Context) -> Answer:
@@ -794,13 +800,23 @@ def walkthrough(kb: KnowledgeBase, ctx: Context, index: int) -> Answer:
     return w.answer("walkthrough", buttons(kb, *ids))
 
 
+#: Words that pass over a step ("skip step 3", "I don't use any treatments").
+SKIP_WORDS = ("skip", "skipping", "don't use", "dont use", "do not use", "don't have", "dont have", "no treatments",
+              "none", "not using")
+
+
 def stage_after_skip(kb: KnowledgeBase, ctx: Context, position: int, text: str) -> int:
     """The next stage after ``position``; past step N when the user says to skip it ("skip step 3, next")."""
-    number = step_number(text, kb) if tx.has(text, ("skip", "skipping", "don't use", "dont use")) else None
+    skipping = tx.has(text, SKIP_WORDS)
+    number = step_number(text, kb) if skipping else None
     steps = routine_steps(kb, ctx.time)
     if number:
         later = [i for i, s in enumerate(steps) if s.number > number]
         return later[0] if later else len(steps)
+    following = [i for i in range(position + 1, len(steps)) if not steps[i].wait]
+    if skipping and following and steps[following[0]].optional:
+        # "I don't use any treatments, next?" at the wait: past the optional step it means
+        return following[0] + 1
     return position + 1
 
 

@@ -60,6 +60,8 @@ COVERS: Dict[str, frozenset] = {
     # an answer about a subject carries that subject's own how often / how much
     "exfoliation": frozenset({"frequency", "avoid", "layering", "amount"}),
     "sunscreen": frozenset({"frequency", "amount", "routine"}),
+    # which moisturiser / cleanser suits this skin is what to layer with it
+    "product": frozenset({"layering"}),
     "patch_test": frozenset({"absorption", "routine", "frequency"}),
     "step": frozenset({"amount", "absorption", "layering"}),
 }
@@ -225,9 +227,10 @@ def cued_topics(text: str, cues: Mapping[str, Sequence[str]]) -> List[str]:
     return [topic for _, _, topic in sorted(found)]
 
 
-def safety_kinds(tri: Triage, conditions: Sequence[str]) -> List[str]:
+def safety_kinds(tri: Triage, conditions: Sequence[str], about: str = "self") -> List[str]:
     """What the reply says before (or instead of) the answer, most urgent first: the severity, a claim or a
-    procedure the protocol doesn't cover, the referral for each condition stated now."""
+    procedure the protocol doesn't cover, the referral for each condition stated now — the user's own, or
+    the other person's when the question is about them."""
     kinds = [tri.severity] if tri.severity else []
     if tri.severity in INTERRUPTING:
         return kinds  # the severity's own words, nothing beside them
@@ -235,9 +238,9 @@ def safety_kinds(tri: Triage, conditions: Sequence[str]) -> List[str]:
         kinds.append(tri.claim)
     if tri.procedure:
         kinds.append("procedures")
-    kinds += [c for c in tri.stated() if c in conditions]
-    kinds += [c for c in tri.others if c not in kinds]  # "my daughter is pregnant": her doctor, this once
-    return kinds
+    if about == "other":
+        return kinds + list(tri.others)  # "my daughter is pregnant, can she use it?": her doctor, this once
+    return kinds + [c for c in tri.stated() if c in conditions]
 
 
 def next_step(kb: KnowledgeBase, step_id: Optional[str]) -> str:
@@ -259,11 +262,24 @@ def _step_for(turn: Turn, kb: KnowledgeBase, numbers: bool = True) -> Optional[s
     return "treatments" if turn.has("ingredient") else None
 
 
-def _continues_walkthrough(turn: Turn, state: State) -> bool:
+#: What a message may name and still only move the walkthrough on ("it's morning btw, what's next?").
+PASSING_ENTITIES = frozenset({"product", "time_of_day", *PROFILE_ENTITIES})
+
+
+def _continues_walkthrough(turn: Turn, state: State, frame: Frame, kb: KnowledgeBase) -> bool:
+    """During a walkthrough: a short "ok" with nothing named, or a message saying the step is done or asking
+    what follows ("ok face is clean and patted dry", "applied it, next?") that asks nothing else."""
+    if state.walkthrough_step is None:
+        return False
     named = any(values for entity, values in turn.entities.items() if entity != "product")
     named = named or turn.product not in (None, "serum")
-    return (state.walkthrough_step is not None and turn.intent in CONTINUE_INTENTS and not named
-            and len(turn.text.split()) <= 6)
+    if turn.intent in CONTINUE_INTENTS and not named and len(turn.text.split()) <= 6:
+        return True
+    u = kb.understanding
+    moves_on = tx.has(turn.text, u.done_step) or tx.has(turn.text, u.navigation)
+    asks_else = frame.aspect or frame.gap or frame.verdict or frame.subject_kind in ("ingredient", "step", "steps")
+    passing = all(entity in PASSING_ENTITIES for entity, values in turn.entities.items() if values)
+    return moves_on and not asks_else and passing and turn.product in (None, "serum")
 
 
 def _ellipsis(turn: Turn, state: State) -> Optional[str]:
@@ -328,6 +344,16 @@ def without_denied(state: State, frame: Frame) -> State:
                    skin_tone=None if ("skin_tone", state.skin_tone) in denied else state.skin_tone)
 
 
+def about_other(state: State, frame: Frame, tri: Triage) -> State:
+    """For a question about someone else, the state with their profile instead of the user's: the facts this
+    message gives of them, their conditions, and none of the user's history (it is not theirs)."""
+    theirs = [(e, v) for e, v, role in frame.facts if role == "other"]
+    return replace(state, skin_types=[v for e, v in theirs if e == "skin_type"],
+                   skin_tone=next((v for e, v in theirs if e == "skin_tone"), None),
+                   concerns=[v for e, v in theirs if e == "concern"], conditions=list(tri.others),
+                   reaction=None, procedure=False, pending_topic=None)
+
+
 def remembered_conditions(state: State, tri: Triage) -> List[str]:
     """The conditions that hold after this message: remembered ones it does not deny, and the new ones."""
     kept = [c for c in state.conditions if c not in tri.denied()]
@@ -382,7 +408,7 @@ def area_beyond_face(d: Draft) -> Optional[str]:
 
 def walkthrough_continues(d: Draft) -> Optional[str]:
     """During a walkthrough, a short "ok", "and then?" with nothing named moves it on."""
-    if _continues_walkthrough(d.turn, d.state):
+    if _continues_walkthrough(d.turn, d.state, d.frame, d.kb):
         d.topic = "walkthrough_next"
         return "next stage"
     return None
@@ -449,6 +475,9 @@ def named_thing_narrows(d: Draft) -> Optional[str]:
         return "topic=ingredient"
     if d.topic == "not_covered" and not d.area and d.product not in (None, "serum"):
         d.topic = "product"  # "does it matter what cleanser I use?": what the protocol says of cleansers
+        return "topic=product"
+    if d.topic == "layering" and "product" in d.cued and d.product not in (None, "serum") and not d.ingredients:
+        d.topic = "product"  # "what cleanser do I use before the serum?": which cleanser
         return "topic=product"
     if d.topic in SERUM_TOPICS and d.product not in (None, "serum"):
         d.topic = "product"  # "do I need a moisturiser after this or is the serum enough?"
@@ -676,6 +705,15 @@ def safety_answers_alone(d: Draft) -> Optional[str]:
     return None
 
 
+def referral_is_the_answer(d: Draft) -> Optional[str]:
+    """A referral for a condition, beside a question nothing else placed ("my daughter is pregnant, can she use
+    it?"): the referral is the whole answer, not a "the protocol doesn't cover that" after it."""
+    if d.topic == "not_covered" and not d.area and not d.frame.gap and any(k in GATING_CONDITIONS for k in d.safety):
+        d.topic = None
+        return "referral only"
+    return None
+
+
 def second_question(d: Draft) -> Optional[str]:
     """A second thing the same message asks (an ingredient beside the routine, another cued topic), unless
     the first answer covers it or a reaction holds routine advice back."""
@@ -699,7 +737,7 @@ def second_question(d: Draft) -> Optional[str]:
 STEPS = (area_beyond_face, walkthrough_continues, main_topic, bare_aspect_refers_back, remembered_ingredient,
          order_of_several, named_thing_narrows, time_of_day_routine, body_area, product_without_type,
          profile_with_request, profile_resumes, serum_aspect, order_follow_up, pairing_is_layering, named_step, ingredient_first, gap_or_verdict,
-         conditions_gate_actives, safety_answers_alone, medical_question, second_question)
+         conditions_gate_actives, safety_answers_alone, medical_question, referral_is_the_answer, second_question)
 
 
 def resolve(turn: Turn, state: State, cues: Mapping[str, Sequence[str]] = {},
@@ -712,8 +750,10 @@ def resolve(turn: Turn, state: State, cues: Mapping[str, Sequence[str]] = {},
     cued_all = cued_topics(turn.text, cues)
     frame = read_frame(turn, state, kb)
     state = without_denied(state, frame)
+    if frame.about == "other":
+        state = about_other(state, frame, tri)
     d = Draft(turn=turn, state=state, kb=kb, tri=tri, frame=frame, cued_all=cued_all,
-              cued=[t for t in cued_all if t in TOPICS], safety=safety_kinds(tri, state.conditions),
+              cued=[t for t in cued_all if t in TOPICS], safety=safety_kinds(tri, state.conditions, frame.about),
               ingredients=tuple(turn.entities.get("ingredient") or ()), product=turn.product, time=turn.time)
     d.trace.append(("triage", f"{tri.severity or 'none'} ({tri.rule})" + (f", claim={tri.claim}" if tri.claim else "")
                     + (", procedure" if tri.procedure else "") + (f", conditions={state.conditions}" if state.conditions else "")))

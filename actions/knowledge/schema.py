@@ -254,6 +254,7 @@ class Triage(Strict):
     worsening: List[str]
     chronic: List[str]
     not_used: List[str]
+    habitual: List[str]
     past_reaction: List[str]
     present: List[str]
     brief: List[str]
@@ -274,6 +275,7 @@ class Understanding(Strict):
 
     brands: List[str]
     other_holders: List[str]
+    first_person: List[str]
     past_markers: List[str]
     cause_markers: List[str]
     not_skin_after: List[str]
@@ -286,6 +288,7 @@ class Understanding(Strict):
     next_step: List[str]
     navigation: List[str]
     restart: List[str]
+    done_step: List[str]
     waited: List[str]
 
 

@@ -188,6 +188,7 @@ def severity(r: _Reading) -> Tuple[Optional[str], str]:
     t = r.kb.triage
     unused = r.has(t.not_used)  # "I haven't even opened the serum yet", "totally unrelated": not a reaction to it
     unused = unused or (r.has(t.past_reaction) and not r.has(t.present))  # "last time a serum gave me hives"
+    unused = unused or (r.has(t.habitual) and not r.has(t.product_link))  # "goes red with most products": skin
     for level, rules in RULES:
         if level == "reaction" and (only_brief(r) or unused):
             continue
@@ -203,7 +204,11 @@ def prescribed_retinoid(r: _Reading) -> bool:
     for e in r.terms("ingredient", "retinoid"):
         start, end = e.get("start") or 0, e.get("end") or 0
         left, _ = tx.clause(r.text, start, end)
-        if tx.has(r.text[start:end], t.prescription_only) and tx.has(r.text[left:start], t.own_use):
+        before = r.text[left:start]
+        owner = [s for s, _ in tx.spans(before, t.own_use)]
+        other = [s for s, _ in tx.spans(before, r.kb.understanding.other_holders)]
+        # "my sister has rosacea and uses tretinoin" is hers: the nearest holder before the term decides
+        if tx.has(r.text[start:end], t.prescription_only) and owner and max(owner) > max(other, default=-1):
             return True
     return False
 

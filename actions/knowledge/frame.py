@@ -207,8 +207,8 @@ def find_gap(kb: KnowledgeBase, text: str, subject: Optional[str], aspect: Optio
     """The knowledge base's gap for this subject × aspect (asked of it, in a question), or one whose cue the
     message asks about (a mention in passing — "my foundation clings to the flakes" — is not a question)."""
     for gap in kb.gaps:
-        if gap.cues:
-            if any(tx.in_question(text, span) for span in tx.spans(text, gap.cues)):
+        if gap.cues:  # asked about, not denied ("I don't wear makeup, do I still cleanse?" is not about makeup)
+            if any(tx.in_question(text, span) and not tx.negated_at(text, span[0]) for span in tx.spans(text, gap.cues)):
                 return gap
             continue
         if _matches(subject, gap.subject) and (gap.aspect is None or gap.aspect == aspect) \
@@ -243,6 +243,9 @@ def find_verdict(kb: KnowledgeBase, text: str, subject: Optional[str], time: Opt
             return verdict
         cued = tx.spans(text, verdict.cues) if verdict.cues else []
         if any(tx.in_question(text, span) for span in cued) or (cued and _asks_of_it(text)):
+            return verdict
+        if verdict.asks and any(all(tx.has(text[a:b], group) for group in verdict.asks)
+                                for a, b in tx.question_spans(text)):
             return verdict
     return None
 

@@ -51,7 +51,7 @@ USES: Dict[str, Tuple[str, ...]] = {
         "actives_exfoliants", "avoid_depends", "not_covered", "not_covered_area", "walk_done", "walk_head",
         "walk_wait_head", "walk_optional", "walk_not_started", "walk_position", "walk_stopped", "reminder_set",
         "seconds", "minutes", "reminder_fired", "reminder_next", "patch_sensitive", "source_line",
-        "verdict_yes", "verdict_no", "no_such_step", "step_count", "handoff_unconfigured", "order_first", "order_after", "order_before", "timing_verdict", "timing_unknown", "timing_only_for", "time_am", "time_pm",
+        "verdict_yes", "verdict_no", "verdict_better_not", "no_such_step", "step_count", "handoff_unconfigured", "order_first", "order_after", "order_before", "timing_verdict", "timing_unknown", "timing_only_for", "time_am", "time_pm",
     ),
     "buttons": ("walkthrough", "avoid", "routine", "remind", "routine_am", "routine_pm", "retinol", "vitamin_c",
                 "niacinamide", "darker", "next", "back", "repeat", "start_again", "card", "person"),
@@ -503,13 +503,18 @@ def ingredient_answer(kb: KnowledgeBase, ctx: Context) -> Answer:
                     for f in ing.by_type.get(type_id, [])]
         personal += list(ing.by_tone.get("darker", [])) if p.pigment_prone or pairing else []
         cautions = personal if ing.category in CAUTION_CATEGORIES else []
-        for fact in cautions:
-            w.fact(fact)  # "with sensitive skin, hold off on strong actives …" is the answer for this skin
+        for n, fact in enumerate(cautions):
+            # "is it fine to add lavender oil?" with rosacea-prone skin: better not, then why
+            w.fact(fact, prefix=say(kb, "verdict_better_not") if n == 0 and ctx.yes_no and ctx.asks_use else "")
         verdict = (ctx.yes_no and ctx.asks_use and not cautions and ing.named_in_protocol
                    and len(ctx.ingredients) == 1 and ing.category in PLACED_CATEGORIES)
+        # an irritant the protocol says this skin should avoid ("lavender oil in my moisturiser?" when rosacea-prone)
+        avoided = ing.category == "irritant" and ctx.yes_no and ctx.asks_use and not cautions and any(
+            f.source == t.source for f in ing.general for t in _covered_types(kb, p))
         for n, fact in enumerate(ing.general):
             label = f"**{ing.label.capitalize()}:** " if n == 0 and len(ctx.ingredients) > 1 else ""
-            w.fact(fact, prefix=label + (say(kb, "verdict_yes") if verdict and n == 0 else ""))
+            lead_word = "verdict_yes" if verdict else ("verdict_better_not" if avoided else None)
+            w.fact(fact, prefix=label + (say(kb, lead_word) if lead_word and n == 0 else ""))
         for fact in personal:
             if fact not in cautions:
                 w.fact(fact)
@@ -540,14 +545,14 @@ def _one_product(kb: KnowledgeBase, ctx: Context) -> Answer:
         return sunscreen(kb, ctx)
     if prod.id in ("exfoliant", "scrub"):
         return exfoliation(kb, ctx)
-    if prod.step:
+    types = _covered_types(kb, p)
+    if prod.step and not (types and prod.by_type_field):  # with a skin type, its advice is the answer
         s = step(kb, prod.step)
         w.add(say(kb, "step_head", number=s.number, title=s.title, text=s.text), s.source)
     if prod.id == "toner":
         w.say("toner_note")
     if prod.id == "facial_oil":
         w.add(kb.key_considerations.layering.text, kb.key_considerations.layering.source)
-    types = _covered_types(kb, p)
     related = [skin_type(kb, r) for t in _types(kb, p) if not t.covered for r in t.related] if not types else []
     if prod.by_type_field:
         for t in types:
@@ -570,16 +575,17 @@ def _one_product(kb: KnowledgeBase, ctx: Context) -> Answer:
 def sunscreen(kb: KnowledgeBase, ctx: Context) -> Answer:
     w = _Writer(kb)
     s = step(kb, "sunscreen")
+    tone = _darker(kb, ctx.profile)
     if ctx.time == "pm":
         w.say("sunscreen_night")
+    elif tone:  # which sunscreen, and why it matters more for this skin
+        w.add(s.text, s.source)
+        w.add(tone.sunscreen_type, tone.source)
+        w.add(tone.sun_protection, tone.source)
     else:
         w.add(f"{s.text} {s.why}", s.source)
         sun = principle(kb, "sun_protection")
         w.add(sun.text, sun.source)
-    tone = _darker(kb, ctx.profile)
-    if tone:
-        w.add(tone.sun_protection, tone.source)
-        w.add(tone.sunscreen_type, tone.source)
     return w.answer("sunscreen", _next(kb))
 
 

@@ -6,6 +6,7 @@ second answer the same message asked for.
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import List, Optional, Tuple
 
 from . import query
@@ -26,7 +27,17 @@ def compose(kb: KnowledgeBase, question: Question) -> Tuple[List[Answer], Option
     if main is not None:
         answers.append(main)
     if question.also:
-        answers.append(query.answer(kb, question.also, question.context))
+        # the second answer leaves out the product the main answer was about ("which cleanser, and what to layer?")
+        ctx = question.context
+        if question.topic == "product":
+            ctx = replace(ctx, product=None, products=())
+        answers.append(_without_repeats(query.answer(kb, question.also, ctx), answers))
     if not answers:
         answers.append(query.not_covered(kb, question.context))
     return answers, main
+
+
+def _without_repeats(answer: Answer, earlier: List[Answer]) -> Answer:
+    """``answer`` without the lines an earlier answer of the same reply already says."""
+    said = {line for a in earlier for line in a.text.split("\n")}
+    return replace(answer, text="\n".join(line for line in answer.text.split("\n") if line not in said))

@@ -60,8 +60,6 @@ COVERS: Dict[str, frozenset] = {
     # an answer about a subject carries that subject's own how often / how much
     "exfoliation": frozenset({"frequency", "avoid", "layering", "amount"}),
     "sunscreen": frozenset({"frequency", "amount", "routine"}),
-    # which moisturiser / cleanser suits this skin is what to layer with it
-    "product": frozenset({"layering"}),
     "patch_test": frozenset({"absorption", "routine", "frequency"}),
     "step": frozenset({"amount", "absorption", "layering"}),
 }
@@ -100,7 +98,7 @@ PRODUCT_STEPS = {"cleanser": "cleanse", "serum": "apply_serum", "moisturizer": "
 MEDICAL_INTENT = "medical_question"
 #: A question about using something: "can I use / add / put on / layer / pair …", "is it ok with …".
 _USE = re.compile(r"\b(use|using|add|adding|apply|applying|put|layer|combine|pair|mix|ok with|okay with|fine with|"
-                  r"safe with|go with|together)\b", re.I)
+                  r"safe with|go with|together|good idea|worth it|worth adding|worth using|a good choice|recommended)\b", re.I)
 _BACK_REFERENCE = re.compile(r"\b(it|its|it's|this|that|they|them|these|those|one)\b", re.I)
 
 
@@ -473,6 +471,9 @@ def named_thing_narrows(d: Draft) -> Optional[str]:
     if d.topic in BROAD_TOPICS and d.ingredients:
         d.topic = "ingredient"
         return "topic=ingredient"
+    if d.topic == "not_covered" and not d.area and d.ingredients:
+        d.topic = "ingredient"  # "where does azelaic acid fit in?": what the protocol says of it, or that it doesn't
+        return "topic=ingredient"
     if d.topic == "not_covered" and not d.area and d.product not in (None, "serum"):
         d.topic = "product"  # "does it matter what cleanser I use?": what the protocol says of cleansers
         return "topic=product"
@@ -714,6 +715,22 @@ def referral_is_the_answer(d: Draft) -> Optional[str]:
     return None
 
 
+#: What opens a second question after the first: "which cleanser, and what should I layer?"
+_NEW_QUESTION = re.compile(r"[?.;]|\b(and|also|plus|then)\s+(what|how|which|when|where|do|does|can|should|is|are)\b"
+                           r"|\balso\b|\bplus\b", re.I)
+
+
+def _asked_apart(text: str, subject_words: Optional[str], cues: Sequence[str]) -> bool:
+    """Whether a second topic's cue is a question of its own, not part of the first ("what moisturiser should
+    she use with it" asks one thing; "which cleanser and what should I layer?" two)."""
+    at = tx.normalise(text).find(subject_words.lower()) if subject_words else -1
+    if at < 0:
+        return True
+    after = [start for start, _ in tx.spans(text, cues) if start > at]
+    return not after or any(start < at for start, _ in tx.spans(text, cues)) or \
+        bool(_NEW_QUESTION.search(text, at + len(subject_words), min(after)))
+
+
 def second_question(d: Draft) -> Optional[str]:
     """A second thing the same message asks (an ingredient beside the routine, another cued topic), unless
     the first answer covers it or a reaction holds routine advice back."""
@@ -727,7 +744,8 @@ def second_question(d: Draft) -> Optional[str]:
         else:
             d.topic = "ingredient"  # where this ingredient goes
     elif d.topic not in (None, "walkthrough_next"):
-        extra = [t for t in d.cued if t != d.topic and t not in COVERS.get(d.topic, ())]
+        extra = [t for t in d.cued if t != d.topic and t not in COVERS.get(d.topic, ())
+                 and _asked_apart(d.turn.text, d.frame.subject_words, d.kb.question_cues.get(t, ()))]
         d.also = extra[0] if extra else None
     if d.state.reaction and d.also in SERUM_USE_TOPICS:
         d.also = None

@@ -186,6 +186,8 @@ class Verdict(Strict):
     text: str
     options: List[List[str]] = []
     cues: List[str] = []
+    #: groups of words that all stand in one question sentence ("[neck] … [too]": "do I put it on my neck too?")
+    asks: List[List[str]] = []
     subject: Optional[str] = None
     #: the answer topic it stands for (a second question in the same message is still answered)
     topic: Optional[str] = None
@@ -346,8 +348,8 @@ class KnowledgeBase(Strict):
                 errors.append(f"gaps.{gap.id}: needs a subject or cues")
         for verdict in self.verdicts:
             source(f"verdicts.{verdict.id}", verdict.source)
-            if not (verdict.options or verdict.cues):
-                errors.append(f"verdicts.{verdict.id}: needs options or cues")
+            if not (verdict.options or verdict.cues or verdict.asks):
+                errors.append(f"verdicts.{verdict.id}: needs options, cues or asks")
             for key in verdict.by_profile:
                 if key not in type_ids | tone_ids:
                     errors.append(f"verdicts.{verdict.id}: by_profile: unknown skin type or tone {key!r}")

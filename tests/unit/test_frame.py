@@ -76,6 +76,40 @@ def test_either_or_questions_get_the_protocols_verdict(frame):
     assert frame("is my skin dry or oily?").verdict is None
 
 
+@pytest.mark.parametrize("text, verdict", [
+    ("do i put it on my neck too or just face", "neck_too"),
+    ("is necessary to wash face before? or i can put direct on face", "skip_cleansing"),
+    ("i don't wear makeup, do i still have to cleanse before it", "skip_cleansing"),  # denied makeup: no gap
+    ("do i have to dry my face before putting it on", "wet_or_dry"),
+    ("do i only dab it on my wrinkles or over the whole face", "all_over"),
+    ("does sunscreen even matter that much for me", "skip_sunscreen"),
+    ("is 3 pumps overkill", "more_serum"),
+    ("one drop or more?", "drop_or_more"),
+])
+def test_yes_no_questions_whose_words_the_verdict_asks_for(frame, text, verdict):
+    f = frame(text)
+    assert (f.verdict, f.gap) == (verdict, None)
+
+
+@pytest.mark.parametrize("text", [
+    "my face is flaky and tight especially in winter, what kind of moisturiser after the serum",  # not sunscreen
+    "running late most mornings, can i just skip the waiting part?",  # no workout
+])
+def test_a_circumstance_in_passing_is_no_verdict_or_gap_of_its_own(frame, text):
+    f = frame(text)
+    assert f.verdict != "skip_sunscreen" and f.gap is None
+
+
+@pytest.mark.parametrize("text, about", [
+    ("what moisturizer should she use with it", "other"),
+    ("and for him?", "other"),
+    ("my sister has rosacea. how much do I put on?", "self"),
+    ("my boyfriend uses retinol, can I use it with the serum?", "self"),
+])
+def test_whom_the_question_is_about(frame, text, about):
+    assert frame(text).about == about
+
+
 def test_facts_keep_their_role(frame):
     f = frame("my sister has rosacea but I'm oily, and I'm not pregnant")
     assert ("skin_type", "sensitive", "other") in f.facts and ("skin_type", "oily", None) in f.facts

@@ -1,4 +1,6 @@
 """Turning a turn plus memory into a question: safety first, entities over weak intents, follow-ups."""
+import pytest
+
 from actions.knowledge.resolve import State, Turn, group_entities, resolve
 
 
@@ -166,9 +168,29 @@ def test_am_and_pm_together_mean_the_whole_day():
 
 
 def test_the_neck_is_part_of_the_application_step():
-    t = Turn("ask_layering", "does this go on the neck too?", {"body_area": ["face_neck"]}, {"body_area": ["neck"]})
-    q = resolve(t, State())
-    assert (q.topic, q.context.step) == ("step", "apply_serum")
+    t = Turn("ask_layering", "and the neck?", {"body_area": ["face_neck"]}, {"body_area": ["neck"]})
+    assert (resolve(t, State()).topic, resolve(t, State()).context.step) == ("step", "apply_serum")
+    too = resolve(Turn("ask_layering", "does this go on the neck too?", {"body_area": ["face_neck"]}), State())
+    assert too.safety == ["verdict:neck_too"]  # a yes/no question: "Yes — face and neck" first
+
+
+@pytest.mark.parametrize("text, intent", [
+    ("ok face is clean and patted dry", "ask_step"),
+    ("applied it, next?", "ask_step"),
+    ("it's morning btw, anything else after that?", "ask_frequency"),
+    ("done, my skin is oily btw", "inform_profile"),
+])
+def test_saying_the_step_is_done_moves_the_walkthrough_on(text, intent):
+    q = resolve(Turn(intent, text), State(walkthrough_step=1))
+    assert q.topic == "walkthrough_next"
+
+
+@pytest.mark.parametrize("text", ["ok how long do I wait?", "done, can I use retinol now?", "what was step 3 again?"])
+def test_a_question_of_its_own_is_answered_mid_walkthrough(text):
+    from actions.knowledge.loader import load_knowledge
+    kb = load_knowledge()
+    ingredient = {"ingredient": ["retinoid"]} if "retinol" in text else {}
+    assert resolve(Turn("ask_step", text, ingredient), State(walkthrough_step=1), kb.question_cues, kb).topic != "walkthrough_next"
 
 
 def test_an_unnamed_addition_after_a_prescription_brings_the_caution_back():

@@ -81,6 +81,8 @@ def test_brief_sensations_are_mild(read, text):
     "no swelling or trouble breathing, it just feels a bit warm",
     "how long do I wait before moisturiser?",
     "puffy eyes in the morning, will this help?",
+    "everything stings on me, what cleanser do i use before the serum",  # how the skin always is
+    "his skin goes red and stings with most products",
 ])
 def test_concerns_and_denials_are_not_reactions(read, text):
     assert read(text).severity in (None, "mild")
@@ -172,3 +174,27 @@ def test_after_a_procedure_restarting_is_the_clinics_call(ask):
     q = ask("when can I start the serum again? and my vitamin c?", State(procedure=True))
     assert q.safety[0] == "procedure_remembered" and q.topic is None
     assert ask("how much sunscreen?", State(procedure=True)).safety[:1] != ["procedure_remembered"]
+
+
+@pytest.mark.parametrize("text, gated", [
+    ("my sister has rosacea and uses tretinoin, but my skin is just normal. how much do I put on?", False),
+    ("my derm put me on tretinoin, can I use the serum?", True),
+    ("i'm on tret, what order?", True),
+])
+def test_a_prescription_retinoid_is_the_users_only_when_they_hold_it(read, text, gated):
+    assert ("prescription" in read(text).stated()) is gated
+
+
+def test_someone_elses_condition_refers_them_only_when_the_question_is_about_them(ask):
+    mine = ask("my friend is pregnant and she's the one who told me about this. I'm not pregnant myself. "
+               "how long do I wait between the serum and my retinol?")
+    assert "pregnancy" not in mine.safety and mine.topic is not None
+    theirs = ask("my daughter is pregnant, can she use it?")
+    assert theirs.safety == ["pregnancy"] and theirs.topic is None
+
+
+def test_a_question_about_someone_else_is_answered_for_their_skin(ask):
+    q = ask("buying this for my mom, she's 62 and her skin is really dry. what moisturizer should she use with it",
+            State(skin_types=["oily"]), "ask_product")
+    assert q.frame.about == "other" and q.context.profile.skin_types == ("dry",) and q.topic == "product"
+    assert ask("what moisturiser should I use?", State(skin_types=["oily"]), "ask_product").context.profile.skin_types == ("oily",)

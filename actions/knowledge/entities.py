@@ -167,6 +167,9 @@ class VocabularyMatcher:
             if role is None and out and out[-1].role == NOT and entity in NEGATABLE | CONDITIONS \
                     and _COORDINATED.match(doc.text[out[-1].end:span.start_char]):
                 role = NOT  # "never been on accutane or any prescription stuff": the negation carries over
+            if role is None and entity in NEGATABLE and any(m.role == NOT and (m.entity, m.value) == (entity, value)
+                                                            for m in out):
+                role = NOT  # "dry not oily, it only looks shiny from my balm": still denied
             out.append(EntityMatch(entity, value, span.start_char, span.end_char, span.text, exact, role))
         return self._apply_corrections(doc.text, out)
 

@@ -140,8 +140,8 @@ def read_about(text: str, kb: KnowledgeBase) -> str:
     """"other" when a question speaks of someone else and not of the user ("buying it for my mom, what should
     she use?", "and for him?"); "self" otherwise ("my sister is pregnant. how long do I wait?")."""
     u = kb.understanding
-    for a, b in tx.question_spans(text):
-        asked = text[a:b]
+    questions = [text[a:b] for a, b in tx.question_spans(text)]
+    for asked in questions:
         holders = tx.spans(asked, u.other_holders)
         if not holders:
             continue
@@ -149,6 +149,10 @@ def read_about(text: str, kb: KnowledgeBase) -> str:
             asked = asked[:start] + " " + asked[end:]
         if not tx.has(asked, u.first_person):
             return "other"
+    # "my sister is pregnant. is that a bad idea?": a question naming nobody leans on the person just named
+    if tx.has(text, u.other_holders) and not any(tx.has(q, u.other_holders) or tx.has(q, u.first_person)
+                                                 for q in questions):
+        return "other"
     return "self"
 
 

@@ -47,7 +47,7 @@ USES: Dict[str, Tuple[str, ...]] = {
         "for_pigment", "for_darker", "for_darker_or_pigment", "where_type", "card_title", "card_am", "card_pm",
         "card_spf", "card_wait", "card_mineral", "card_brightening", "adjust_ask", "adjust_intro", "profile_ack",
         "brightening_list", "step_head", "why", "absorb_then", "and_sunscreen", "order_line",
-        "ingredient_unknown", "am_spf", "combine_unknown", "toner_note", "sunscreen_night", "exfoliation_depends",
+        "ingredient_unknown", "am_spf", "same_at_night", "combine_unknown", "toner_note", "sunscreen_night", "exfoliation_depends",
         "actives_exfoliants", "avoid_depends", "not_covered", "not_covered_area", "walk_done", "walk_head",
         "walk_wait_head", "walk_optional", "walk_not_started", "walk_position", "walk_stopped", "reminder_set",
         "seconds", "minutes", "reminder_fired", "reminder_next", "patch_sensitive", "source_line",
@@ -105,6 +105,8 @@ class Context:
     yes_no: bool = False
     #: … about using something ("can I use / add / put …"), not its strength or anything else
     asks_use: bool = False
+    #: the same question as the last answer, for the other time of day ("same for night?")
+    time_switched: bool = False
 
 
 @dataclass
@@ -142,18 +144,19 @@ class _Writer:
         self.lines: List[str] = []
         self.sources: List[str] = []
 
-    def add(self, text: Optional[str], source: Optional[str] = None, prefix: str = "") -> None:
+    def add(self, text: Optional[str], source: Optional[str] = None, prefix: str = "", at_start: bool = False) -> None:
+        """Add a line (before the others when ``at_start``), unless it is already there."""
         if text and (prefix + text.strip()) not in self.lines:
-            self.lines.append(prefix + text.strip())
+            self.lines.insert(0 if at_start else len(self.lines), prefix + text.strip())
             if source and source not in self.sources:
-                self.sources.append(source)
+                self.sources.insert(0 if at_start else len(self.sources), source)
 
     def fact(self, fact: Fact, prefix: str = "") -> None:
         self.add(fact.text, fact.source, prefix)
 
-    def say(self, phrase_id: str, prefix: str = "", **values: object) -> None:
+    def say(self, phrase_id: str, prefix: str = "", at_start: bool = False, **values: object) -> None:
         phrase = self.kb.phrases[phrase_id]
-        self.add(phrase.text.format(**values), phrase.source, prefix)
+        self.add(phrase.text.format(**values), phrase.source, prefix, at_start)
 
     def referrals(self, profile: Profile) -> bool:
         """The referral for each gating condition; True when there was one."""
@@ -472,6 +475,10 @@ def layering(kb: KnowledgeBase, ctx: Context) -> Answer:
     if darker and not p.gated:
         w.add(f"{darker.layering_pm} {_brightening_list(kb)}", darker.source, prefix=say(kb, "for_pigment"))
     _uncovered_notes(kb, p, w)
+    if ctx.time == "am" and types:
+        w.say("am_spf")  # what goes on after the serum in the morning ends with sunscreen
+    elif ctx.time == "pm" and ctx.time_switched:
+        w.say("same_at_night", at_start=True)  # "same for night?": what changes, first
     return w.answer("layering", _next(kb))
 
 
@@ -766,11 +773,23 @@ def _label(kb: KnowledgeBase, ctx: Context) -> str:
     return next((p.label for p in kb.products if p.id == wanted), wanted)
 
 
+#: Words that already place an area ("under my eyes"): the reply says "using it under your eyes".
+_AREA_PREPOSITIONS = ("under", "around", "on", "near", "below", "above", "between", "inside")
+
+
+def _area_words(texts: Iterable[str]) -> str:
+    """The user's words for the areas, as the reply can say them: "on your hands and chest", "under your eyes"."""
+    words = " and ".join(dict.fromkeys(re.sub(r"\bmy\b", "your", t.lower()) for t in texts)) or "there"
+    if words.split()[0] in _AREA_PREPOSITIONS:
+        return words
+    return "on " + (words if words.startswith(("your ", "the ", "that ")) else "your " + words)
+
+
 def not_covered(kb: KnowledgeBase, ctx: Context) -> Answer:
     """An honest 'the protocol doesn't cover that', in one sentence, with where to ask instead."""
     w = _Writer(kb)
     if ctx.area:
-        w.say("not_covered_area", area=ctx.area)
+        w.say("not_covered_area", area=_area_words([ctx.area]))
     else:
         w.say("not_covered")
     return w.answer("not_covered", [buttons(kb, "routine")[0], *buttons(kb, "person")])

@@ -398,8 +398,9 @@ class Draft:
 def area_beyond_face(d: Draft) -> Optional[str]:
     """A body area other than face and neck, in a question about applying: the protocol doesn't cover it."""
     applying = "application" in d.cued_all or d.turn.intent in ("ask_uncovered", "ask_step")
+    applying = applying or (d.frame.act == "ask" and d.turn.intent in LOW_INFO_INTENTS)  # "under my eyes as well?"
     if "other" in (d.turn.entities.get("body_area") or ()) and applying:
-        d.area = next(iter(d.turn.texts.get("body_area") or ()), None) or "area you mentioned"
+        d.area = " and ".join(dict.fromkeys(d.turn.texts.get("body_area") or ())) or "that area"
         return f"area={d.area}"
     return None
 
@@ -511,6 +512,21 @@ def body_area(d: Draft) -> Optional[str]:
     return None
 
 
+def routine_asked_beside(d: Draft) -> Optional[str]:
+    """A product or step named in passing beside a question about the routine ("only ever used bar soap on my
+    face. where do I even start?"): the routine."""
+    text, words = d.turn.text, d.frame.subject_words
+    asked = [s for s in tx.spans(text, d.kb.question_cues.get("routine", ())) if tx.in_question(text, s)]
+    at = tx.normalise(text).find(words.lower()) if words else -1
+    # the product is named in another sentence than the one asking for the routine
+    in_passing = at >= 0 and all(tx.sentence_at(text, at) != tx.sentence_at(text, s[0]) for s in asked)
+    if d.topic in ("product", "step") and asked and "product" not in d.cued \
+            and (in_passing or not d.frame.aspect) and d.frame.subject_kind not in ("step", "steps"):
+        d.topic = "routine"
+        return "topic=routine (asked)"
+    return None
+
+
 def product_without_type(d: Draft) -> Optional[str]:
     """A profile message with no recognised facts but a product is about the product; a product question
     with no product type answers what the message does name."""
@@ -545,6 +561,9 @@ def profile_resumes(d: Draft) -> Optional[str]:
     return None
 
 
+#: Aspects of using the serum that a remembered procedure does not hold back ("how long should it sit, whenever
+#: I do use it?"): the clinic decides when to restart, the protocol still says how.
+ASKED_AFTER_PROCEDURE = frozenset({"duration", "amount", "where", "method", "order", "pairing"})
 #: The serum's own facts by aspect: the subject × aspect index for the serum (gaps cover what it lacks).
 SERUM_ASPECTS = {"duration": "absorption", "amount": "amount", "frequency": "frequency", "where": "step",
                  "method": "step"}
@@ -698,7 +717,8 @@ def safety_answers_alone(d: Draft) -> Optional[str]:
         return f"{d.state.reaction} remembered"
     if d.state.procedure and not d.tri.procedure and (d.topic in SERUM_USE_TOPICS or d.ingredients):
         d.safety = ["procedure_remembered"] + d.safety
-        d.topic, d.also = None, None  # "when can I start the serum again?" after a laser: the clinic says
+        if d.frame.aspect not in ASKED_AFTER_PROCEDURE:
+            d.topic, d.also = None, None  # "when can I start the serum again?" after a laser: the clinic says
         return "procedure remembered"
     if d.tri.claim == "cure" and d.topic in ("benefits", "results", "profile", "adjustments"):
         d.topic = None
@@ -723,6 +743,9 @@ _NEW_QUESTION = re.compile(r"[?.;]|\b(and|also|plus|then)\s+(what|how|which|when
 def _asked_apart(text: str, subject_words: Optional[str], cues: Sequence[str]) -> bool:
     """Whether a second topic's cue is a question of its own, not part of the first ("what moisturiser should
     she use with it" asks one thing; "which cleanser and what should I layer?" two)."""
+    refers_back = any(_BACK_REFERENCE.search(text[a:b]) for a, b in tx.question_spans(text))
+    if not refers_back and not any(tx.in_question(text, span) for span in tx.spans(text, cues)):
+        return False  # "which cleanser should I use? my routine is simple": the routine is not asked
     at = tx.normalise(text).find(subject_words.lower()) if subject_words else -1
     if at < 0:
         return True
@@ -753,7 +776,7 @@ def second_question(d: Draft) -> Optional[str]:
 
 
 STEPS = (area_beyond_face, walkthrough_continues, main_topic, bare_aspect_refers_back, remembered_ingredient,
-         order_of_several, named_thing_narrows, time_of_day_routine, body_area, product_without_type,
+         order_of_several, named_thing_narrows, time_of_day_routine, body_area, routine_asked_beside, product_without_type,
          profile_with_request, profile_resumes, serum_aspect, order_follow_up, pairing_is_layering, named_step, ingredient_first, gap_or_verdict,
          conditions_gate_actives, safety_answers_alone, medical_question, referral_is_the_answer, second_question)
 
@@ -789,5 +812,6 @@ def resolve(turn: Turn, state: State, cues: Mapping[str, Sequence[str]] = {},
         area=d.area,
         yes_no=d.frame.yes_no,
         asks_use=bool(_USE.search(turn.text)),
+        time_switched=bool(d.time and state.last_time and d.time != state.last_time and d.topic == state.last_topic),
     )
     return Question(d.topic, context, d.safety, d.resumed, d.also, tri, d.frame, d.trace)

@@ -109,5 +109,10 @@ def question_spans(text: str) -> List[Span]:
     return asked or [(0, len(text))]
 
 
+def sentence_at(text: str, at: int) -> Span:
+    """The sentence around character ``at``."""
+    return next((m.span() for m in _SENTENCE.finditer(text) if m.start() <= at < m.end()), (0, len(text)))
+
+
 def in_question(text: str, span: Span) -> bool:
     return any(start <= span[0] < end for start, end in question_spans(text))

@@ -159,7 +159,8 @@ def test_unknown_topic_is_a_clear_error(kb):
 
 def test_not_covered_names_the_area_and_what_the_protocol_does_say(kb):
     text = ask(kb, "not_covered", area="scalp").text
-    assert "doesn't cover the scalp" in text and "face and neck" in text
+    assert "doesn't cover using it on your scalp" in text and "face and neck" in text and "label" in text
+    assert "using it under your eyes" in ask(kb, "not_covered", area="under my eyes").text
 
 
 def test_concerns_alone_point_to_their_skin_type_section(kb):

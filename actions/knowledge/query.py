@@ -467,10 +467,9 @@ def layering(kb: KnowledgeBase, ctx: Context) -> Answer:
         s = step(kb, prod.step)
         w.add(f"**{s.title}** — {s.text} {s.why}", s.source)
     referred = w.referrals(p)
-    if not types:  # no skin to pair for: the order itself, and where actives go, are the answer
+    if not types and not referred:  # no skin to pair for: the order itself, and where actives go, are the answer
         w.say("order_line", order=_order(kb, ctx.time))
-        if not referred:
-            w.add(*_treatments_text(kb, p))
+        w.add(*_treatments_text(kb, p))
     darker = _darker(kb, p)
     if darker and not p.gated:
         w.add(f"{darker.layering_pm} {_brightening_list(kb)}", darker.source, prefix=say(kb, "for_pigment"))
@@ -490,6 +489,8 @@ def _held(kb: KnowledgeBase, p: Profile, ing: Ingredient, w: _Writer) -> bool:
 def ingredient_answer(kb: KnowledgeBase, ctx: Context) -> Answer:
     """Where each asked-about ingredient goes, and what the user's own profile changes about it."""
     p, w = ctx.profile, _Writer(kb)
+    if not ctx.ingredients and w.referrals(p):
+        return w.answer("ingredient")  # "can I carry on using the serum?" while pregnant: the referral only
     if not ctx.ingredients:
         # an ingredient the vocabulary does not know, or none named: the protocol's general rules
         w.say("ingredient_unknown")

@@ -25,13 +25,14 @@ def compose(kb: KnowledgeBase, question: Question) -> Tuple[List[Answer], Option
         answers.append(query.profile_noted(kb, question.context))
     main = query.answer(kb, question.topic, question.context) if question.topic else None
     if main is not None:
-        answers.append(main)
+        answers.append(_without_repeats(main, answers))
     if question.also:
         # the second answer leaves out the product the main answer was about ("which cleanser, and what to layer?")
         ctx = question.context
         if question.topic == "product":
             ctx = replace(ctx, product=None, products=())
         answers.append(_without_repeats(query.answer(kb, question.also, ctx), answers))
+    answers = [a for a in answers if a.text.strip()]  # an answer a lead already said in full
     if not answers:
         answers.append(query.not_covered(kb, question.context))
     return answers, main

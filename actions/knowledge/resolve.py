@@ -80,6 +80,10 @@ _THEN = re.compile(r"^\W*(and\s+|ok\s+|so\s+)?(then|next|after\s+that|afterwards
 #: Remembered conditions that come back when the user asks to add something unnamed ("can I use it with it?"):
 #: the conditions that gate active advice, declared once in the query layer.
 CAUTIONS = GATING_CONDITIONS
+#: Answers about the serum in general, which a referral replaces when a condition gates its use.
+BROAD_ANSWERS = frozenset({"results", "benefits", "adjustments", "profile"})
+#: Claims whose honest answer is the whole reply ("FDA approved?", "100% safe, right?").
+ALONE_CLAIMS = frozenset({"approval", "promise"})
 #: Severities that answer the turn on their own: the question asked beside them waits.
 INTERRUPTING = frozenset({"emergency", "reaction", "flare"})
 #: Topics that are about using the serum or actives: after a reaction they wait for a doctor's word.
@@ -236,8 +240,8 @@ def safety_kinds(tri: Triage, conditions: Sequence[str], about: str = "self") ->
         kinds.append(tri.claim)
     if tri.procedure:
         kinds.append("procedures")
-    if about == "other":
-        return kinds + list(tri.others)  # "my daughter is pregnant, can she use it?": her doctor, this once
+    if about == "other":  # "my daughter is pregnant, can she use it?": her doctor, this once
+        return kinds + list(unique(list(tri.others) + [c for c in tri.stated() if c == "minor"]))
     return kinds + [c for c in tri.stated() if c in conditions]
 
 
@@ -346,9 +350,11 @@ def about_other(state: State, frame: Frame, tri: Triage) -> State:
     """For a question about someone else, the state with their profile instead of the user's: the facts this
     message gives of them, their conditions, and none of the user's history (it is not theirs)."""
     theirs = [(e, v) for e, v, role in frame.facts if role == "other"]
+    # an age is said of the child asked about ("my son is 15, can he use it?"): it keeps no holder
+    minor = ["minor"] if "minor" in tri.stated() else []
     return replace(state, skin_types=[v for e, v in theirs if e == "skin_type"],
                    skin_tone=next((v for e, v in theirs if e == "skin_tone"), None),
-                   concerns=[v for e, v in theirs if e == "concern"], conditions=list(tri.others),
+                   concerns=[v for e, v in theirs if e == "concern"], conditions=list(unique(list(tri.others) + minor)),
                    reaction=None, procedure=False, pending_topic=None)
 
 
@@ -669,7 +675,8 @@ def gap_or_verdict(d: Draft) -> Optional[str]:
     if f.verdict and not (answered == "absorption" and f.subject_kind == "ingredient"):
         # (an ingredient's own answer says to wait for the serum to absorb, and what this skin changes)
         d.safety.append(f"verdict:{f.verdict}" + (f":{f.polarity}" if f.polarity else ""))
-        others = [t for t in d.cued if t != answered and t not in COVERS.get(answered or "", ())]
+        others = [t for t in d.cued if t != answered and t not in COVERS.get(answered or "", ())
+                  and _after_a_break(d.turn.text, d.kb.question_cues.get(t, ()))]
         d.topic, d.also = None, (others[0] if others else None)  # "how much, and do I wait?": both
         return f"verdict {f.verdict}" + (f", also={d.also}" if d.also else "")
     if f.aspect == "time" and f.subject_kind == "ingredient":
@@ -707,7 +714,7 @@ def medical_question(d: Draft) -> Optional[str]:
 def safety_answers_alone(d: Draft) -> Optional[str]:
     """An emergency, a reaction, a flare, an approval claim or a procedure is the answer; after a reaction,
     routine advice waits for a doctor; "will it cure …?" gets the honest no instead of benefits."""
-    if d.tri.severity in INTERRUPTING or d.tri.claim == "approval" or (d.tri.procedure and d.topic != "not_covered"):
+    if d.tri.severity in INTERRUPTING or d.tri.claim in ALONE_CLAIMS or (d.tri.procedure and d.topic != "not_covered"):
         d.topic = None
         return "safety only"
     if d.state.reaction and not d.tri.severity and not d.tri.cleared:
@@ -729,8 +736,9 @@ def safety_answers_alone(d: Draft) -> Optional[str]:
 def referral_is_the_answer(d: Draft) -> Optional[str]:
     """A referral for a condition, beside a question nothing else placed ("my daughter is pregnant, can she use
     it?"): the referral is the whole answer, not a "the protocol doesn't cover that" after it."""
-    if d.topic == "not_covered" and not d.area and not d.frame.gap and any(k in GATING_CONDITIONS for k in d.safety):
-        d.topic = None
+    broad = d.topic == "not_covered" or (d.topic in BROAD_ANSWERS and d.frame.subject in (None, "serum"))
+    if broad and not d.area and not d.frame.gap and any(k in GATING_CONDITIONS for k in d.safety):
+        d.topic = None  # "my daughter is 14, is that ok?": not results or benefits, the referral
         return "referral only"
     return None
 
@@ -738,6 +746,12 @@ def referral_is_the_answer(d: Draft) -> Optional[str]:
 #: What opens a second question after the first: "which cleanser, and what should I layer?"
 _NEW_QUESTION = re.compile(r"[?.;]|\b(and|also|plus|then)\s+(what|how|which|when|where|do|does|can|should|is|are)\b"
                            r"|\balso\b|\bplus\b", re.I)
+
+
+def _after_a_break(text: str, cues: Sequence[str]) -> bool:
+    """Whether the message asks in two parts, one with a cue of the other topic ("how much do I use, and how
+    long do I wait?"), not one question whose words cue it too ("what do I do right after putting it on")."""
+    return bool(tx.spans(text, cues)) and bool(_NEW_QUESTION.search(text.rstrip(" ?!.")))
 
 
 def _asked_apart(text: str, subject_words: Optional[str], cues: Sequence[str]) -> bool:
@@ -757,6 +771,9 @@ def _asked_apart(text: str, subject_words: Optional[str], cues: Sequence[str]) -
 def second_question(d: Draft) -> Optional[str]:
     """A second thing the same message asks (an ingredient beside the routine, another cued topic), unless
     the first answer covers it or a reaction holds routine advice back."""
+    if d.topic is None and (d.tri.procedure or d.tri.claim in ALONE_CLAIMS or d.tri.severity in INTERRUPTING):
+        d.also = None  # the procedure, claim or severity answer is the whole reply
+        return None
     if d.also:
         pass  # an earlier step chose it
     elif d.topic in ROUTINE_TOPICS | {"product"} and d.ingredients:

@@ -237,7 +237,7 @@ class Safety(Strict):
     procedure_remembered: Fact
     approval: Fact
     cure: Fact
-    claims: Fact
+    promise: Fact
 
 
 class Triage(Strict):
@@ -267,6 +267,8 @@ class Triage(Strict):
     procedures: List[str]
     approval: List[str]
     cure: List[str]
+    promise: List[str]
+    flare_conditions: List[str]
     cure_verbs: List[str]
     absolutes: List[str]
     product_subjects: List[str]
@@ -278,6 +280,7 @@ class Understanding(Strict):
     brands: List[str]
     other_holders: List[str]
     first_person: List[str]
+    not_me: List[str]
     past_markers: List[str]
     cause_markers: List[str]
     not_skin_after: List[str]

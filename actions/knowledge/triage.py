@@ -165,8 +165,12 @@ def worsening_sensation(r: _Reading) -> bool:
 
 
 def condition_flare(r: _Reading) -> bool:
-    """A diagnosed condition flaring: "my eczema is flaring"."""
-    return bool(r.terms("medical", "condition")) and r.has(r.kb.triage.flare)
+    """A diagnosed condition flaring: "my eczema is flaring", "rosacea flare up, face red for 3 days"."""
+    t = r.kb.triage
+    if r.terms("medical", "condition"):
+        return r.has(t.flare)
+    # rosacea is also a skin type: "flares with fragrance" describes it; a flare now is one
+    return r.has(t.flare_conditions) and r.has(t.flare) and (r.has(t.present) or r.has(t.worsening))
 
 
 def mild_sensation(r: _Reading) -> bool:
@@ -224,6 +228,11 @@ def conditions(r: _Reading) -> Tuple[Tuple[str, bool], ...]:
             out[condition] = e.get("role") is None
     if "prescription" not in out and prescribed_retinoid(r):
         out["prescription"] = True
+    if tx.has(r.text, r.kb.understanding.not_me):  # "my SISTER is on accutane, not me": not the user's
+        for e in r.entities:
+            condition = CONDITIONS.get((str(e.get("entity")), str(e.get("value"))))
+            if condition and e.get("role") == "other" and condition not in out:
+                out[condition] = False
     return tuple(out.items())
 
 
@@ -232,9 +241,12 @@ SUBJECT_GAP = 16
 
 
 def claim(r: _Reading) -> Optional[str]:
-    """"approval" for FDA / clinically proven / medical grade; "cure" for a cure claim: a cure word, or a
-    cure verb with an absolute or with the product as its subject."""
+    """"promise" for guaranteed results or no side effects; "approval" for FDA / clinically proven / medical
+    grade; "cure" for a cure claim: a cure word, or a cure verb with an absolute or with the product as its
+    subject."""
     t = r.kb.triage
+    if r.has(t.promise):
+        return "promise"
     if r.has(t.approval):
         return "approval"
     if tx.has(r.text, t.cure):

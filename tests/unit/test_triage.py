@@ -198,3 +198,46 @@ def test_a_question_about_someone_else_is_answered_for_their_skin(ask):
             State(skin_types=["oily"]), "ask_product")
     assert q.frame.about == "other" and q.context.profile.skin_types == ("dry",) and q.topic == "product"
     assert ask("what moisturiser should I use?", State(skin_types=["oily"]), "ask_product").context.profile.skin_types == ("oily",)
+
+
+@pytest.mark.parametrize("text", [
+    "the patch test spot on my inner arm is puffy and its getting bigger every hour. should i push through?",
+    "bit of redness where i put it on",
+])
+def test_a_sign_where_the_serum_went_on_is_a_reaction(read, text):
+    assert read(text).severity == "reaction"
+
+
+@pytest.mark.parametrize("text, severity", [
+    ("tiny sting for a few secs on freshly washed skin, gone right after. should i worry", "mild"),
+    ("got a rash on my wrist from my new watch strap lol, nothing to do w skincare. how long do i let it sink in?", None),
+    ("rosacea flare up, face red n hot for 3 days (had rosacea long before the serum). can i add vit c?", "flare"),
+])
+def test_how_severe_it_is_depends_on_what_it_is_tied_to(read, text, severity):
+    assert read(text).severity == severity
+
+
+@pytest.mark.parametrize("text, claim", [
+    ("its 100% safe w no side effects right?", "promise"),
+    ("guaranteed results? or do i get my money back", "promise"),
+    ("exosome serum a scam or legit?", "approval"),
+])
+def test_promises_the_protocol_never_makes(read, text, claim):
+    assert read(text).claim == claim
+
+
+def test_trying_to_conceive_and_a_childs_age_gate_active_advice(ask):
+    assert "pregnancy" in ask("we're ttc at the moment, is it ok to keep my retinoid at night?").safety
+    son = ask("my son is 15 w pretty bad acne, can he use the serum plus salicylic acid and retinol??")
+    assert son.safety == ["minor"]
+    assert ask("my daughter is 14 and wants to use it for her spots, is that ok?").topic is None
+
+
+def test_a_condition_taken_back_to_someone_else_is_not_the_users(read):
+    tri = read("wait sorry typo, my SISTER is on accutane, not me. so can i use a salicylic acid cleanser w it?")
+    assert "prescription" in tri.denied() and "prescription" not in tri.stated()
+
+
+def test_a_procedure_answers_alone(ask):
+    q = ask("how long after a chemical peel do i wait b4 using this?")
+    assert q.safety == ["procedures"] and (q.topic, q.also) == (None, None)

@@ -35,7 +35,9 @@ ACTS = {
     "walkthrough_repeat": "navigate", "walkthrough_where": "navigate", "walkthrough_stop": "navigate",
 }
 _YES_NO = re.compile(r"^\W*(can|could|should|shall|do|does|did|is|are|am|will|would|must|may|have|has)\b"
-                     r"|\b(is it ok|is it okay|ok to|okay to|safe to|fine to|alright to|necessary|do i need|do i have to)\b",
+                     r"|\b(is it ok|is it okay|ok to|okay to|safe to|fine to|alright to|necessary|do i need|do i have to|"
+                     r"worth it|worth adding|worth using|worth trying|good idea|bad idea)\b"
+                     r"|\b(right|correct|yeah|yes|ok|okay|no)\s*\?+\s*$",  # "… on top, right?"
                      re.I)
 #: "before or after?", "morning or night?", "gel or cream?": a choice, not a yes/no question.
 _EITHER_OR = re.compile(r"\b\w+\b[^?.!,]{0,25}\bor\b\s+(?!(?:not|no|is|are|do|does|should|can|will|would|"
@@ -70,6 +72,8 @@ class Frame:
     subject_words: Optional[str] = None
     #: whom the question is about: "self", or "other" ("what moisturiser should she use?")
     about: str = "self"
+    #: where a yes/no question proposes a named active goes: "after" or "before" the serum
+    proposes: Optional[str] = None
     trace: Tuple[Tuple[str, str], ...] = field(default=(), compare=False)
 
     @property
@@ -228,10 +232,15 @@ def find_gap(kb: KnowledgeBase, text: str, subject: Optional[str], aspect: Optio
 _IT = re.compile(r"\b(it|this|that|them|these|those)\b", re.I)
 
 
+#: A question this short names nothing of its own: it is about what the message said before ("… good idea?").
+BARE_QUESTION = 3
+
+
 def _asks_of_it(text: str) -> bool:
     """A question that refers back to what the message named before it ("I love my walnut scrub. ok to keep
-    using it?")."""
-    return any(_IT.search(text[a:b]) for a, b in tx.question_spans(text)) and "?" in text
+    using it?", "I use an apricot scrub every day. good idea?")."""
+    return "?" in text and any(_IT.search(text[a:b]) or len(text[a:b].split()) <= BARE_QUESTION
+                               for a, b in tx.question_spans(text))
 
 
 def find_verdict(kb: KnowledgeBase, text: str, subject: Optional[str], time: Optional[str] = None) -> Optional[Verdict]:
@@ -314,8 +323,14 @@ def read_frame(turn: "Turn", state: "State", kb: KnowledgeBase) -> Frame:
     if forget:
         trace.append(("read_forget", "forget the profile"))
     about = read_about(turn.text, kb)
+    proposes = None
+    if yes_no and turn.has("ingredient"):  # "vitamin C first and then the exosome on top, right?"
+        u = kb.understanding
+        places = [(s, "after") for s, _ in tx.spans(turn.text, u.after_serum)]
+        places += [(s, "before") for s, _ in tx.spans(turn.text, u.before_serum)]
+        proposes = min(places)[1] if places else None
     if about != "self":
         trace.append(("read_about", about))
     return Frame(act=act, subject=subject, aspect=aspect, time=turn.time, yes_no=yes_no, facts=facts, forget=forget,
                  gap=gap.id if gap else None, verdict=verdict.id if verdict else None, polarity=polarity, order=order,
-                 subject_from=subject_from, subject_words=words, about=about, trace=tuple(trace))
+                 subject_from=subject_from, subject_words=words, about=about, proposes=proposes, trace=tuple(trace))

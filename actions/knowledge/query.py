@@ -107,6 +107,8 @@ class Context:
     asks_use: bool = False
     #: the same question as the last answer, for the other time of day ("same for night?")
     time_switched: bool = False
+    #: where the user's yes/no question puts the named active: "after" or "before" the serum
+    proposes: Optional[str] = None
 
 
 @dataclass
@@ -514,14 +516,16 @@ def ingredient_answer(kb: KnowledgeBase, ctx: Context) -> Answer:
         for n, fact in enumerate(cautions):
             # "is it fine to add lavender oil?" with rosacea-prone skin: better not, then why
             w.fact(fact, prefix=say(kb, "verdict_better_not") if n == 0 and ctx.yes_no and ctx.asks_use else "")
-        verdict = (ctx.yes_no and ctx.asks_use and not cautions and ing.named_in_protocol
+        verdict = (ctx.yes_no and (ctx.asks_use or ctx.proposes == "after") and not cautions and ing.named_in_protocol
                    and len(ctx.ingredients) == 1 and ing.category in PLACED_CATEGORIES)
+        wrong_order = ctx.proposes == "before" and ing.category in PLACED_CATEGORIES and not cautions
         # an irritant the protocol says this skin should avoid ("lavender oil in my moisturiser?" when rosacea-prone)
         avoided = ing.category == "irritant" and ctx.yes_no and ctx.asks_use and not cautions and any(
             f.source == t.source for f in ing.general for t in _covered_types(kb, p))
         for n, fact in enumerate(ing.general):
             label = f"**{ing.label.capitalize()}:** " if n == 0 and len(ctx.ingredients) > 1 else ""
-            lead_word = "verdict_yes" if verdict else ("verdict_better_not" if avoided else None)
+            lead_word = ("verdict_no" if wrong_order else "verdict_yes" if verdict else
+                         "verdict_better_not" if avoided else None)
             w.fact(fact, prefix=label + (say(kb, lead_word) if lead_word and n == 0 else ""))
         for fact in personal:
             if fact not in cautions:

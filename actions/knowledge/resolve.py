@@ -487,6 +487,9 @@ def named_thing_narrows(d: Draft) -> Optional[str]:
     if d.topic == "layering" and "product" in d.cued and d.product not in (None, "serum") and not d.ingredients:
         d.topic = "product"  # "what cleanser do I use before the serum?": which cleanser
         return "topic=product"
+    if d.topic in ROUTINE_TOPICS and d.frame.yes_no and d.product not in (None, "serum") and not d.ingredients:
+        d.topic = "product"  # "do I actually need a toner in this routine?": what the protocol says of toners
+        return "topic=product"
     if d.topic in SERUM_TOPICS and d.product not in (None, "serum"):
         d.topic = "product"  # "do I need a moisturiser after this or is the serum enough?"
         return "topic=product"
@@ -527,7 +530,7 @@ def routine_asked_beside(d: Draft) -> Optional[str]:
     # the product is named in another sentence than the one asking for the routine
     in_passing = at >= 0 and all(tx.sentence_at(text, at) != tx.sentence_at(text, s[0]) for s in asked)
     if d.topic in ("product", "step") and asked and "product" not in d.cued \
-            and (in_passing or not d.frame.aspect) and d.frame.subject_kind not in ("step", "steps"):
+            and (in_passing or not (d.frame.aspect or d.frame.yes_no)) and d.frame.subject_kind not in ("step", "steps"):
         d.topic = "routine"
         return "topic=routine (asked)"
     return None
@@ -830,5 +833,6 @@ def resolve(turn: Turn, state: State, cues: Mapping[str, Sequence[str]] = {},
         yes_no=d.frame.yes_no,
         asks_use=bool(_USE.search(turn.text)),
         time_switched=bool(d.time and state.last_time and d.time != state.last_time and d.topic == state.last_topic),
+        proposes=d.frame.proposes,
     )
     return Question(d.topic, context, d.safety, d.resumed, d.also, tri, d.frame, d.trace)

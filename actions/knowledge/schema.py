@@ -281,6 +281,8 @@ class Understanding(Strict):
     other_holders: List[str]
     first_person: List[str]
     not_me: List[str]
+    after_serum: List[str]
+    before_serum: List[str]
     past_markers: List[str]
     cause_markers: List[str]
     not_skin_after: List[str]

@@ -85,6 +85,12 @@ def test_either_or_questions_get_the_protocols_verdict(frame):
     ("does sunscreen even matter that much for me", "skip_sunscreen"),
     ("is 3 pumps overkill", "more_serum"),
     ("one drop or more?", "drop_or_more"),
+    ("is one pea-sized blob really enough for my face and my neck or should I double it?", "pea_enough"),
+    ("morning or night - which is better for this serum?", "serum_time"),
+    ("is splashing water on my face enough in the morning or do I need an actual cleanser first?", "skip_cleansing"),
+    ("I use an apricot scrub every day to fade my dark marks, I'm Black. good idea?", "physical_scrub"),
+    ("my skin isn't sensitive at all, totally normal. do I still have to bother with a patch test?", "skip_patch_test"),
+    ("can I just skip the waiting bit and slap my moisturizer straight on?", "wait_to_absorb"),
 ])
 def test_yes_no_questions_whose_words_the_verdict_asks_for(frame, text, verdict):
     f = frame(text)
@@ -153,3 +159,12 @@ def test_a_mention_in_passing_is_no_gap(frame, text):
 def test_a_verdict_says_yes_or_no_when_the_question_asks_for_one(frame, text, verdict, polarity):
     f = frame(text)
     assert (f.verdict, f.polarity) == (verdict, polarity)
+
+
+@pytest.mark.parametrize("text, proposes", [
+    ("so vitamin C goes on first and then the exosome on top, right?", "before"),
+    ("niacinamide after the serum, right?", "after"),
+    ("where does niacinamide go?", None),
+])
+def test_a_yes_no_question_can_propose_where_an_active_goes(frame, text, proposes):
+    assert frame(text).proposes == proposes

@@ -205,3 +205,10 @@ def test_a_condition_holds_back_the_actives_a_skin_type_names(kb, topic):
     text = ask(kb, topic, Profile(skin_types=("oily",), conditions=("prescription",))).text
     assert "salicylic" not in text and "niacinamide" not in text and "BHA" not in text
     assert "salicylic" in ask(kb, topic, OILY).text or topic in ("layering",)
+
+
+def test_a_proposed_order_gets_its_verdict_first(kb):
+    from actions.knowledge.query import Context, answer
+    wrong = answer(kb, "ingredient", Context(ingredients=("vitamin_c",), yes_no=True, proposes="before")).text
+    right = answer(kb, "ingredient", Context(ingredients=("niacinamide",), yes_no=True, proposes="after")).text
+    assert wrong.startswith("**No.**") and right.startswith("**Yes.**")

@@ -10,6 +10,9 @@ Enabled by listing ``addons.slack.SlackChannel`` in the credentials file (``scri
 Beyond the built-in connector it checks signature and timestamp before reading a body, answers each event
 once (Slack retries, and one channel mention arrives as both ``app_mention`` and ``message``), answers
 malformed requests with 4xx, posts quick replies as Block Kit buttons and converts markdown to mrkdwn.
+Every message goes through the guard all channels share (:func:`addons.guard.answer`): cleaned and capped
+at 2,000 characters with a note, a mention with nothing else answered with a prompt, and the knowledge
+base's fallback reply posted when the assistant said nothing (the action server down or stalled).
 """
 from __future__ import annotations
 
@@ -34,6 +37,8 @@ from sanic.response import HTTPResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
+
+from addons import guard
 
 logger = logging.getLogger(__name__)
 
@@ -277,14 +282,14 @@ class SlackChannel(SlackInput):
         kind, user, text, channel = event.get("type"), event.get("user"), event.get("text"), event.get("channel")
         if event.get("bot_id") or event.get("subtype") or not user or user == bot_user:
             return None
-        if not isinstance(text, str) or not isinstance(channel, str) or not text.strip():
+        if not isinstance(text, str) or not isinstance(channel, str):
             return None
         if kind == "message" and event.get("channel_type") != "im":
             return None  # a mention in a channel is answered through its app_mention event
         if kind not in ("message", "app_mention"):
             return None
-        clean = self._sanitize_user_message(text, [bot_user] if bot_user else [])
-        return Incoming(clean, str(user), channel, self._thread(event)) if clean else None
+        text = self._sanitize_user_message(text, [bot_user] if bot_user else [])
+        return Incoming(text, str(user), channel, self._thread(event))
 
     def on_event(self, request: Request, body: Dict[str, Any], on_new_message: OnNewMessage) -> HTTPResponse:
         event = body.get("event")
@@ -319,15 +324,16 @@ class SlackChannel(SlackInput):
         return _ack()
 
     def _dispatch(self, incoming: Incoming, on_new_message: OnNewMessage) -> None:
-        """Hand the message to Rasa in the background: Slack wants its answer within three seconds."""
+        """Hand the message to Rasa through the guard, in the background: Slack wants its answer within 3 s."""
+        text = guard.clean(incoming.text)
         message = UserMessage(
-            incoming.text,
+            text.text,
             self.get_output_channel(incoming.channel, incoming.thread_ts),
             incoming.user,
             input_channel=self.name(),
             metadata={"out_channel": incoming.channel, "thread_id": incoming.thread_ts},
         )
-        task = asyncio.create_task(on_new_message(message))
+        task = asyncio.create_task(guard.answer(on_new_message, message, text.capped))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 

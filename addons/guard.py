@@ -11,6 +11,11 @@ REST (``addons/rest.py``, including ``?stream=true``), socket.io (``addons/socke
 * answers with the knowledge base's "can't answer right now" phrase when the assistant said nothing —
   the action server down or stalled past ``ACTION_TIMEOUT``, an internal error — instead of silence.
 
+It also keeps the channels' conversations apart: socket.io and Slack name theirs ``socketio:<id>`` and
+``slack:<user>`` (:func:`sender_id`), and no channel accepts a sender id in another's namespace
+(:func:`foreign_sender`), so a REST client cannot write into a widget's or a Slack user's conversation, and
+a socket.io id cannot continue a REST one.
+
 The sentences are the knowledge base's (``phrases.message_empty``, ``message_capped``, ``cant_answer`` in
 ``actions/knowledge/protocol.yml``), read once at import from the file the assistant serves.
 """
@@ -79,6 +84,21 @@ def clean(text: str, limit: int = MAX_MESSAGE_CHARS) -> CleanText:
     if len(text) <= limit and not cut:
         return CleanText(text)
     return CleanText(_cap(text, limit), capped=True)
+
+
+#: Channels that name their conversations themselves; a sender id with one of these prefixes is theirs alone.
+OWN_SENDER_IDS = ("socketio", "slack")
+
+
+def sender_id(channel: str, ident: str) -> str:
+    """The conversation id under which ``channel`` (one of :data:`OWN_SENDER_IDS`) stores ``ident``."""
+    return f"{channel}:{ident}"
+
+
+def foreign_sender(sender: str) -> Optional[str]:
+    """The channel whose namespace ``sender`` is in (case-insensitively), or None for an id any channel may use."""
+    lowered = sender.lower()
+    return next((c for c in OWN_SENDER_IDS if lowered.startswith(sender_id(c, ""))), None)
 
 
 def read(value: Any) -> Optional[CleanText]:

@@ -5,7 +5,8 @@ null, a number or a list is silently answered with ``[]``, a missing ``sender`` 
 shared "default" conversation, and a 100,000-character message runs the NLU for a minute and fails.
 It also logs the user's text when something goes wrong. This subclass:
 
-* answers malformed requests with a 4xx and a JSON error ``{"error": code, "message": explanation}``;
+* answers malformed requests with a 4xx and a JSON error ``{"error": code, "message": explanation}``,
+  including a ``sender`` in another channel's namespace (``socketio:…``, ``slack:…``: :mod:`addons.guard`);
 * hands every message to Rasa through the guard all channels share (:func:`addons.guard.answer`), with
   or without ``?stream=true``: the text cleaned and capped, with a polite note when it was cut, a message
   left empty answered with a prompt, and the knowledge base's fallback reply instead of silence when the
@@ -82,6 +83,10 @@ def _sender(payload: Dict[str, Any]) -> str:
     if len(sender) > MAX_SENDER_CHARS or not sender.isprintable():
         raise BadRequest(400, "invalid_sender",
                          f'"sender" must be at most {MAX_SENDER_CHARS} printable characters.')
+    channel = guard.foreign_sender(sender)
+    if channel:
+        raise BadRequest(400, "invalid_sender", f'"sender" must not start with "{guard.sender_id(channel, "")}": '
+                                                f'those conversations belong to the {channel} channel.')
     return sender
 
 

@@ -13,6 +13,7 @@ malformed requests with 4xx, posts quick replies as Block Kit buttons and conver
 Every message goes through the guard all channels share (:func:`addons.guard.answer`): cleaned and capped
 at 2,000 characters with a note, a mention with nothing else answered with a prompt, and the knowledge
 base's fallback reply posted when the assistant said nothing (the action server down or stalled).
+A Slack user's conversation is stored as ``slack:<user id>``, which no other channel accepts.
 """
 from __future__ import annotations
 
@@ -329,7 +330,7 @@ class SlackChannel(SlackInput):
         message = UserMessage(
             text.text,
             self.get_output_channel(incoming.channel, incoming.thread_ts),
-            incoming.user,
+            guard.sender_id(self.name(), incoming.user),
             input_channel=self.name(),
             metadata={"out_channel": incoming.channel, "thread_id": incoming.thread_ts},
         )

@@ -27,15 +27,29 @@ class SocketChat:
         self.received: List[Dict[str, Any]] = []
         self._replies: asyncio.Queue = asyncio.Queue()
         self._confirmations: asyncio.Queue = asyncio.Queue()
+        self.refusal: Any = None  # what the server said when it refused the connection
+        self._answered = asyncio.Event()  # the server accepted or refused the connection
         self.client.on("bot_uttered", self._on_bot_uttered)
         self.client.on("session_confirm", self._confirmations.put_nowait)
+        self.client.on("connect", self._answered.set)
+        self.client.on("connect_error", self._on_connect_error)
+
+    def _on_connect_error(self, data: Any = None) -> None:
+        self.refusal = data
+        self._answered.set()
 
     def _on_bot_uttered(self, data: Any) -> None:
         self.received.append(data)
         self._replies.put_nowait(data)
 
     async def connect(self) -> "SocketChat":
-        await self.client.connect(self.url, headers=self.headers, transports=self.transports, wait_timeout=WAIT)
+        """Connect; a refused connection raises ``socketio.exceptions.ConnectionError`` (see :attr:`refusal`)."""
+        # python-socketio 5.9's own wait sits out its whole timeout on a refusal: wait for either answer instead.
+        await self.client.connect(self.url, headers=self.headers, transports=self.transports, wait=False)
+        await asyncio.wait_for(self._answered.wait(), WAIT)
+        if self.refusal is not None:
+            await self.close()
+            raise socketio.exceptions.ConnectionError(f"refused: {self.refusal}")
         return self
 
     async def join(self, session_id: Any = None, payload: Any = ...) -> Any:
@@ -87,6 +101,7 @@ class SocketChat:
 
     async def close(self) -> None:
         await self.client.disconnect()
+        await asyncio.wait_for(self.client.eio.wait(), WAIT)  # its read loop ends, so no task is left behind
 
     async def __aenter__(self) -> "SocketChat":
         return await self.connect()

@@ -21,6 +21,7 @@ from tests.channels import channels
 from tests.conftest import Conversation, make_stack
 from tests.reliability.conftest import PATIENCE, running
 from tests.slack.fake_slack import SECRET, TOKEN, FakeSlack
+from tests.socketio_client import SocketChat
 
 pytestmark = pytest.mark.e2e
 
@@ -104,13 +105,19 @@ def test_every_channel_answers_within_seconds_while_the_action_server_is_out(sta
     assert reply and FALLBACK_TEXT not in reply  # the assistant itself answers again
 
 
-def test_profile_survives_a_rasa_server_restart(stack):
+async def test_profile_survives_a_rasa_server_restart(stack):
     chat = Conversation(stack)
     assert DRY_CLEANSER.search(chat.say("I have dry skin"))
+    async with SocketChat(stack.rasa_url) as widget:
+        await widget.join()
+        await widget.say("I have dry skin", "dry")
     stack.stop("rasa")
     stack.start_rasa()
     stack.wait_ready(240)
     assert DRY_CLEANSER.search(chat.say("what cleanser should I use?"))
+    async with SocketChat(stack.rasa_url) as again:  # the widget's session id is still the server's own
+        assert await again.join(widget.session_id) == widget.session_id
+        assert DRY_CLEANSER.search(await again.say("what cleanser should I use?", DRY_CLEANSER))
 
 
 def test_profile_survives_an_action_server_restart(stack):

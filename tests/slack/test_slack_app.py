@@ -191,3 +191,15 @@ def test_an_over_long_dm_is_capped_with_the_note_and_answered_quickly(slack, use
     assert time.monotonic() - started < 3.0
     posts = [p["text"] for p in slack.slack.posts(dm_channel)]
     assert posts[0] == CAPPED_NOTE and posts[1:] == [answer["text"]]
+
+
+@pytest.mark.parametrize("timestamp", ["²", "9" * 5000, "١٧٠٠٠٠٠٠٠٠", "-1700000000", "1.7e9", "0x6553f100"],
+                         ids=["superscript two", "5,000 digits", "arabic-indic digits", "negative", "float", "hex"])
+@pytest.mark.parametrize("signature", ["v0=" + "0" * 64, None], ids=["bogus signature", "no signature"])
+def test_a_malformed_timestamp_is_a_client_error(slack, user, dm_channel, timestamp, signature):
+    body = json.dumps(message_event(ABSORB_QUESTION, user, dm_channel)).encode()
+    headers = {"Content-Type": "application/json", "X-Slack-Request-Timestamp": timestamp.encode()}  # as curl sends it
+    if signature:
+        headers["X-Slack-Signature"] = signature
+    code, reply = post(slack.url, body, headers)
+    assert code == 401 and reply["ok"] is False and ("timestamp" in reply["error"] or "signature" in reply["error"])

@@ -33,6 +33,8 @@ from urllib.parse import parse_qs
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from rasa.core.channels.slack import SlackBot, SlackInput
 from rasa.shared.exceptions import InvalidConfigException
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
@@ -204,7 +206,7 @@ class SeenKeys:
 
     PREFIX = "slack:seen:"
 
-    def __init__(self, redis: Optional[Any] = None, ttl: int = SEEN_TTL) -> None:
+    def __init__(self, redis: Optional[Redis] = None, ttl: int = SEEN_TTL) -> None:
         self.redis, self.ttl = redis, ttl
         self.memory = RecentKeys(ttl)
 
@@ -215,8 +217,6 @@ class SeenKeys:
         env = os.environ if env is None else env
         if not env.get(REDIS_HOST_ENV):
             return cls()
-        from redis.asyncio import Redis
-
         return cls(Redis(host=env[REDIS_HOST_ENV], port=int(env.get("REDIS_PORT") or 6379),
                          db=int(env.get("REDIS_DB") or 1), password=env.get("REDIS_PASSWORD") or None,
                          socket_timeout=1.0, socket_connect_timeout=1.0))
@@ -228,8 +228,6 @@ class SeenKeys:
         fresh_here = self.memory.add(key)
         if self.redis is None:
             return fresh_here
-        from redis.exceptions import RedisError
-
         try:
             return bool(await self.redis.set(self.PREFIX + key, 1, nx=True, ex=self.ttl))
         except (RedisError, OSError) as error:

@@ -41,7 +41,7 @@ STOLEN = {
     "the stored sender id": lambda token: f"socketio:{conversation_of(token)}",
     "the token, signature altered": lambda token: token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB"),
     "the token, re-signed with a guessed key": lambda token: jwt.encode(
-        jwt.decode(token, options={"verify_signature": False}), "secret", algorithm="HS256"),
+        jwt.decode(token, options={"verify_signature": False}), "changeme" * 4, algorithm="HS256"),
     "the token, unsigned (alg none)": lambda token: ".".join(
         [_b64({"alg": "none", "typ": "JWT"}), token.split(".")[1], ""]),
 }

@@ -5,11 +5,12 @@ null, a number or a list is silently answered with ``[]``, a missing ``sender`` 
 shared "default" conversation, and a 100,000-character message runs the NLU for a minute and fails.
 It also logs the user's text when something goes wrong. This subclass:
 
-* answers malformed requests with a 4xx and a JSON error ``{"error": code, "message": explanation}``;
-* cleans and caps the text (:func:`addons.guard.clean`), with a polite note when it was cut, and
-  answers a message left empty itself (the NLU cannot classify a message without tokens);
-* never answers with silence: if the assistant produced nothing (action server down or slow, an
-  internal error) the user gets :data:`addons.guard.FALLBACK_TEXT`;
+* answers malformed requests with a 4xx and a JSON error ``{"error": code, "message": explanation}``,
+  including a ``sender`` in another channel's namespace (``socketio:…``, ``slack:…``: :mod:`addons.guard`);
+* hands every message to Rasa through the guard all channels share (:func:`addons.guard.answer`), with
+  or without ``?stream=true``: the text cleaned and capped, with a polite note when it was cut, a message
+  left empty answered with a prompt, and the knowledge base's fallback reply instead of silence when the
+  assistant produced nothing (action server down or slow, an internal error);
 * bounds action server calls to ``ACTION_TIMEOUT`` seconds and skips needless schema work
   (:mod:`addons.rasa_tuning`).
 
@@ -17,12 +18,13 @@ Enable it in ``credentials.yml`` with ``addons.rest.RestInput:`` in place of ``r
 """
 from __future__ import annotations
 
+import asyncio
 import json
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable, Dict, Optional, Text, Union
 
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
-from rasa.core.channels.rest import RestInput as RasaRestInput
+from rasa.core.channels.rest import QueueOutputChannel, RestInput as RasaRestInput
 from rasa.utils.endpoints import bool_arg
 from sanic import Blueprint, response
 from sanic.request import Request
@@ -81,6 +83,10 @@ def _sender(payload: Dict[str, Any]) -> str:
     if len(sender) > MAX_SENDER_CHARS or not sender.isprintable():
         raise BadRequest(400, "invalid_sender",
                          f'"sender" must be at most {MAX_SENDER_CHARS} printable characters.')
+    channel = guard.foreign_sender(sender)
+    if channel:
+        raise BadRequest(400, "invalid_sender", f'"sender" must not start with "{guard.sender_id(channel, "")}": '
+                                                f'those conversations belong to the {channel} channel.')
     return sender
 
 
@@ -95,12 +101,12 @@ def parse(body: bytes) -> Incoming:
     """Validate a webhook request body; raises :class:`BadRequest` with a clear reason."""
     payload = _payload(body)
     sender = _sender(payload)
-    text = payload.get("message")
-    if not isinstance(text, str):
+    text = guard.read(payload.get("message"))
+    if text is None:
         raise BadRequest(400, "invalid_message", f'"message" must be a string: {USAGE}.')
     return Incoming(
         sender=sender,
-        text=guard.clean(text),
+        text=text,
         metadata=_optional(payload, "metadata", dict, "a JSON object"),
         input_channel=_optional(payload, "input_channel", str, "a string"),
     )
@@ -117,14 +123,38 @@ class RestInput(RasaRestInput):
         super().__init__()
         rasa_tuning.configure()
 
+    def _message(self, incoming: Incoming, output: CollectingOutputChannel) -> UserMessage:
+        return UserMessage(incoming.text.text, output, incoming.sender,
+                           input_channel=incoming.input_channel or self.name(), metadata=incoming.metadata)
+
     async def _reply(self, on_new_message: Callable[[UserMessage], Awaitable[Any]],
                      incoming: Incoming) -> HTTPResponse:
         collector = CollectingOutputChannel()
-        await guard.handle_safely(on_new_message, UserMessage(
-            incoming.text.text, collector, incoming.sender,
-            input_channel=incoming.input_channel or self.name(), metadata=incoming.metadata,
-        ))
-        return response.json(guard.replies(collector.messages, incoming.sender, incoming.text.capped))
+        await guard.answer(on_new_message, self._message(incoming, collector), incoming.text.capped)
+        return response.json(collector.messages)
+
+    def _stream(self, on_new_message: Callable[[UserMessage], Awaitable[Any]],
+                incoming: Incoming) -> Callable[[Any], Awaitable[None]]:
+        """One JSON message per line as the assistant produces them (Rasa's ``?stream=true``), through the guard.
+
+        Rasa's own stream never ends when handling the message raises, and is empty when nothing was said.
+        """
+        async def stream(reply: Any) -> None:
+            queue: asyncio.Queue = asyncio.Queue()
+
+            async def produce() -> None:
+                try:
+                    await guard.answer(on_new_message, self._message(incoming, QueueOutputChannel(queue)),
+                                       incoming.text.capped)
+                finally:
+                    await queue.put(None)
+
+            task = asyncio.ensure_future(produce())
+            while (message := await queue.get()) is not None:
+                await reply.write(json.dumps(message) + "\n")
+            await task
+
+        return stream
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[None]]) -> Blueprint:
         """``GET /`` (health) and ``POST /webhook`` under ``/webhooks/rest``."""
@@ -140,14 +170,8 @@ class RestInput(RasaRestInput):
                 incoming = parse(request.body)
             except BadRequest as refused:
                 return refused.as_response()
-            if not incoming.text.text:
-                return response.json([guard.empty_message(incoming.sender)])
             if bool_arg(request, "stream", default=False):
-                return response.stream(
-                    self.stream_response(on_new_message, incoming.text.text, incoming.sender,
-                                         incoming.input_channel or self.name(), incoming.metadata),
-                    content_type="text/event-stream",
-                )
+                return response.stream(self._stream(on_new_message, incoming), content_type="text/event-stream")
             return await self._reply(on_new_message, incoming)
 
         return hook

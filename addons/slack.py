@@ -8,8 +8,13 @@ Enabled by listing ``addons.slack.SlackChannel`` in the credentials file (``scri
 - ``SLACK_REPLY_IN_THREAD`` (``true``: reply in a thread under the user's message).
 
 Beyond the built-in connector it checks signature and timestamp before reading a body, answers each event
-once (Slack retries, and one channel mention arrives as both ``app_mention`` and ``message``), answers
+once (Slack retries, and one channel mention arrives as both ``app_mention`` and ``message``; the keys seen
+are shared in Redis when ``REDIS_HOST`` is set, so this holds across replicas and restarts), answers
 malformed requests with 4xx, posts quick replies as Block Kit buttons and converts markdown to mrkdwn.
+Every message goes through the guard all channels share (:func:`addons.guard.answer`): cleaned and capped
+at 2,000 characters with a note, a mention with nothing else answered with a prompt, and the knowledge
+base's fallback reply posted when the assistant said nothing (the action server down or stalled).
+A Slack user's conversation is stored as ``slack:<user id>``, which no other channel accepts.
 """
 from __future__ import annotations
 
@@ -28,12 +33,16 @@ from urllib.parse import parse_qs
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from rasa.core.channels.slack import SlackBot, SlackInput
 from rasa.shared.exceptions import InvalidConfigException
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
+
+from addons import guard
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +55,8 @@ THREAD_ENV = "SLACK_REPLY_IN_THREAD"
 DEFAULT_API_URL = AsyncWebClient.BASE_URL
 
 MAX_CLOCK_SKEW = 5 * 60  # seconds; older (or future) requests may be replays
+_TIMESTAMP = re.compile(r"[0-9]{1,12}")  # Unix seconds in ASCII digits ("²".isdigit() is true, int() refuses it)
+REDIS_HOST_ENV = "REDIS_HOST"
 MAX_SECTION_CHARS = 3000  # Block Kit section text limit
 MAX_BUTTONS_PER_BLOCK = 25  # Block Kit actions block limit
 MAX_BUTTON_TITLE = 75  # Block Kit button text limit
@@ -161,10 +172,14 @@ class Incoming:
     thread_ts: Optional[str]
 
 
-class RecentKeys:
-    """Keys seen in the last ``ttl`` seconds (bounded), to answer each Slack event once."""
+#: How long an event id (or a message's channel and time) is remembered: Slack retries within minutes.
+SEEN_TTL = 3600
 
-    def __init__(self, ttl: float = 3600.0, size: int = 10_000) -> None:
+
+class RecentKeys:
+    """Keys seen in the last ``ttl`` seconds (bounded), to answer each Slack event once — in this process."""
+
+    def __init__(self, ttl: float = SEEN_TTL, size: int = 10_000) -> None:
         self.ttl, self.size = ttl, size
         self._seen: "OrderedDict[str, float]" = OrderedDict()
 
@@ -178,6 +193,47 @@ class RecentKeys:
         if key:
             self._seen[key] = now
         return True
+
+
+class SeenKeys:
+    """Keys seen in the last hour across every Rasa server that shares a Redis (``SET key NX EX``), or in this
+    process's memory without Redis.
+
+    Several replicas behind one Slack Request URL each see some of an event's deliveries (and a restarted
+    one has forgotten what it saw), so only a shared memory answers a retry once. If Redis cannot be
+    reached, this process's memory decides: an event may then be answered twice, never not at all.
+    """
+
+    PREFIX = "slack:seen:"
+
+    def __init__(self, redis: Optional[Redis] = None, ttl: int = SEEN_TTL) -> None:
+        self.redis, self.ttl = redis, ttl
+        self.memory = RecentKeys(ttl)
+
+    @classmethod
+    def from_environment(cls, env: Optional[Dict[str, str]] = None) -> "SeenKeys":
+        """Shared through Redis when ``REDIS_HOST`` is set (with ``REDIS_PORT``, ``REDIS_DB``, ``REDIS_PASSWORD``,
+        as for the lock store), in memory otherwise."""
+        env = os.environ if env is None else env
+        if not env.get(REDIS_HOST_ENV):
+            return cls()
+        return cls(Redis(host=env[REDIS_HOST_ENV], port=int(env.get("REDIS_PORT") or 6379),
+                         db=int(env.get("REDIS_DB") or 1), password=env.get("REDIS_PASSWORD") or None,
+                         socket_timeout=1.0, socket_connect_timeout=1.0))
+
+    async def add(self, key: Optional[str]) -> bool:
+        """Remember ``key``; False if any process sharing the store saw it already (no key: True)."""
+        if not key:
+            return True
+        fresh_here = self.memory.add(key)
+        if self.redis is None:
+            return fresh_here
+        try:
+            return bool(await self.redis.set(self.PREFIX + key, 1, nx=True, ex=self.ttl))
+        except (RedisError, OSError) as error:
+            logger.warning("Slack retry memory: Redis unavailable (%s), deciding from this process's memory",
+                           type(error).__name__)
+            return fresh_here
 
 
 def _env_flag(name: str) -> bool:
@@ -215,7 +271,7 @@ class SlackChannel(SlackInput):
                          slack_signing_secret=signing_secret)
         self.api_url = api_url if api_url.endswith("/") else api_url + "/"
         self.verifier = SignatureVerifier(signing_secret)
-        self.recent = RecentKeys()
+        self.recent = SeenKeys.from_environment()
         self._tasks: Set[asyncio.Task] = set()
 
     def get_output_channel(self, channel: Optional[Text] = None, thread_id: Optional[Text] = None) -> OutputChannel:
@@ -229,7 +285,7 @@ class SlackChannel(SlackInput):
         signature = request.headers.get("X-Slack-Signature", "")
         if not timestamp or not signature:
             raise BadRequest("missing Slack signature headers", HTTPStatus.UNAUTHORIZED)
-        if not timestamp.isdigit():
+        if not _TIMESTAMP.fullmatch(timestamp):
             raise BadRequest("malformed Slack request timestamp", HTTPStatus.UNAUTHORIZED)
         if abs(time.time() - int(timestamp)) > MAX_CLOCK_SKEW:
             raise BadRequest("stale Slack request timestamp", HTTPStatus.FORBIDDEN)
@@ -277,21 +333,21 @@ class SlackChannel(SlackInput):
         kind, user, text, channel = event.get("type"), event.get("user"), event.get("text"), event.get("channel")
         if event.get("bot_id") or event.get("subtype") or not user or user == bot_user:
             return None
-        if not isinstance(text, str) or not isinstance(channel, str) or not text.strip():
+        if not isinstance(text, str) or not isinstance(channel, str):
             return None
         if kind == "message" and event.get("channel_type") != "im":
             return None  # a mention in a channel is answered through its app_mention event
         if kind not in ("message", "app_mention"):
             return None
-        clean = self._sanitize_user_message(text, [bot_user] if bot_user else [])
-        return Incoming(clean, str(user), channel, self._thread(event)) if clean else None
+        text = self._sanitize_user_message(text, [bot_user] if bot_user else [])
+        return Incoming(text, str(user), channel, self._thread(event))
 
-    def on_event(self, request: Request, body: Dict[str, Any], on_new_message: OnNewMessage) -> HTTPResponse:
+    async def on_event(self, request: Request, body: Dict[str, Any], on_new_message: OnNewMessage) -> HTTPResponse:
         event = body.get("event")
         if not isinstance(event, dict):
             raise BadRequest("malformed event_callback: no event")
         retry = request.headers.get(self.retry_num_header)
-        if not self.recent.add(body.get("event_id")):
+        if not await self.recent.add(body.get("event_id")):
             logger.debug("Slack event %s already handled (retry #%s)", body.get("event_id"), retry or "-")
             return _ack(duplicate=True)
         if retry:
@@ -300,7 +356,7 @@ class SlackChannel(SlackInput):
         incoming = self._user_message(body, event)
         if incoming is None:
             return _ack(ignored=True)
-        if not self.recent.add(f"{incoming.channel}@{event['ts']}" if event.get("ts") else None):
+        if not await self.recent.add(f"{incoming.channel}@{event['ts']}" if event.get("ts") else None):
             return _ack(duplicate=True)  # the same message, delivered as app_mention and as message
         self._dispatch(incoming, on_new_message)
         return _ack()
@@ -319,26 +375,27 @@ class SlackChannel(SlackInput):
         return _ack()
 
     def _dispatch(self, incoming: Incoming, on_new_message: OnNewMessage) -> None:
-        """Hand the message to Rasa in the background: Slack wants its answer within three seconds."""
+        """Hand the message to Rasa through the guard, in the background: Slack wants its answer within 3 s."""
+        text = guard.clean(incoming.text)
         message = UserMessage(
-            incoming.text,
+            text.text,
             self.get_output_channel(incoming.channel, incoming.thread_ts),
-            incoming.user,
+            guard.sender_id(self.name(), incoming.user),
             input_channel=self.name(),
             metadata={"out_channel": incoming.channel, "thread_id": incoming.thread_ts},
         )
-        task = asyncio.create_task(on_new_message(message))
+        task = asyncio.create_task(guard.answer(on_new_message, message, text.capped))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    def handle(self, request: Request, on_new_message: OnNewMessage) -> HTTPResponse:
+    async def handle(self, request: Request, on_new_message: OnNewMessage) -> HTTPResponse:
         """Check, parse and route one request from Slack."""
         body = self.parse(request.headers.get("Content-Type") or "", self.verify(request))
         kind = body.get("type")
         if kind == "url_verification":
             return response.json({"challenge": body.get("challenge")})
         if kind == "event_callback":
-            return self.on_event(request, body, on_new_message)
+            return await self.on_event(request, body, on_new_message)
         if kind == "block_actions":
             return self.on_interaction(body, on_new_message)
         return _ack(ignored=True)
@@ -353,7 +410,7 @@ class SlackChannel(SlackInput):
         @slack_webhook.route("/webhook", methods=["POST"])
         async def webhook(request: Request) -> HTTPResponse:
             try:
-                return self.handle(request, on_new_message)
+                return await self.handle(request, on_new_message)
             except BadRequest as error:
                 logger.warning("Refused a Slack request: %s", error)
                 return _json_error(error)

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional
 
+from addons import session
 from scripts import stores
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -107,12 +108,12 @@ class Stack:
         env.update(stores.pool_defaults(env))
         return env
 
-    def _spawn(self, name: str, args: List[str]) -> subprocess.Popen:
+    def _spawn(self, name: str, args: List[str], env: Optional[Dict[str, str]] = None) -> subprocess.Popen:
         out = subprocess.DEVNULL if self.quiet else None
         if self.quiet:
             log = open(self.workdir / f"{name}-{self.rasa_port}.log", "wb")
             out = log
-        process = subprocess.Popen(args, cwd=ROOT, env=self._env(), stdout=out, stderr=subprocess.STDOUT,
+        process = subprocess.Popen(args, cwd=ROOT, env=env or self._env(), stdout=out, stderr=subprocess.STDOUT,
                                    start_new_session=True)
         self.processes[name] = process
         return process
@@ -133,7 +134,10 @@ class Stack:
             args += ["--cors", *origins]
         if env.get(API_TOKEN_ENV):
             args += ["--enable-api", "--auth-token", env[API_TOKEN_ENV]]
-        self._spawn("rasa", args)
+        env[CORS_ENV] = ",".join(origins)  # the socket.io channel checks Origin against the same list
+        if not env.get(session.SECRET_ENV):  # widget sessions outlive a restart, and replicas share them
+            env.setdefault(session.SECRET_FILE_ENV, str(session.create_secret_file(self.workdir / "session-secret")))
+        self._spawn("rasa", args, env)
 
     def start_web(self) -> None:
         if self.web_port:

@@ -38,6 +38,18 @@ def make_stack(tmp_path: Path, **kwargs) -> Stack:
 
 
 @pytest.fixture(scope="session")
+def fake_slack():
+    """The fake Slack Web API on loopback (tests/slack/fake_slack.py), shared by every Slack-enabled stack."""
+    from tests.slack.fake_slack import FakeSlack
+
+    slack = FakeSlack().start()
+    try:
+        yield slack
+    finally:
+        slack.stop()
+
+
+@pytest.fixture(scope="session")
 def assistant(tmp_path_factory):
     """The real action server + Rasa server, shared by the conversation tests; always stopped."""
     with make_stack(tmp_path_factory.mktemp("assistant")) as stack:

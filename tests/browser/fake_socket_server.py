@@ -1,11 +1,13 @@
 """A stand-in for the Rasa server's socket.io channel, on loopback, for what the real bot never does:
 send hostile markup, or go away and come back. It speaks the same protocol as rasa/core/channels/socketio.py
-(session_request -> session_confirm, user_uttered in, bot_uttered out to the session's room)."""
+(session_request -> session_confirm with a session id the server issued, user_uttered in, bot_uttered out to
+the session's room)."""
 from __future__ import annotations
 
 import asyncio
 import inspect
 import threading
+import uuid
 from typing import Dict, List, Optional
 
 import socketio
@@ -20,6 +22,7 @@ class FakeSocketServer:
         self.port = port
         self.replies = replies
         self.received: List[dict] = []
+        self.issued: List[str] = []
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.thread.start()
@@ -30,10 +33,14 @@ class FakeSocketServer:
 
         @sio.on("session_request")
         async def session_request(sid, data):
-            joined = sio.enter_room(sid, data["session_id"])
+            session = (data or {}).get("session_id")
+            if session not in self.issued:  # as the real channel does: only ids it issued are taken back
+                session = f"fake-{uuid.uuid4().hex}"
+                self.issued.append(session)
+            joined = sio.enter_room(sid, session)
             if inspect.isawaitable(joined):
                 await joined
-            await sio.emit("session_confirm", data["session_id"], room=sid)
+            await sio.emit("session_confirm", session, room=sid)
 
         @sio.on("user_uttered")
         async def user_uttered(sid, data):

@@ -1,7 +1,8 @@
-"""Odd and malformed input over REST, against the real Rasa server and action server.
+"""Odd and malformed input over REST and the widget's socket.io, against the real Rasa and action servers.
 
 Odd but valid messages get a 200 and a short, sensible reply, quickly; malformed requests get a 4xx with a
-JSON error. Either way the conversation goes on: the profile given before still shapes the next answer.
+JSON error on REST and the prompt on socket.io (no status codes there). Either way the conversation goes
+on: the profile given before still shapes the next answer. (Slack: tests/slack/test_slack_app.py.)
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import pytest
 from addons.guard import CAPPED_NOTE, EMPTY_TEXT, FALLBACK_TEXT, MAX_MESSAGE_CHARS
 from tests.conftest import Conversation
 from tests.reliability.conftest import send
+from tests.socketio_client import SocketChat
 
 pytestmark = pytest.mark.e2e
 
@@ -115,3 +117,65 @@ def test_a_missing_sender_does_not_join_a_shared_conversation(assistant):
     default.sender = "default"
     assert "For oily" not in default.say("what cleanser should I use?")
 
+
+
+# --------------------------------------------------------------------------- the same guard on every channel
+
+NOT_TEXT = {"null": None, "number": 42, "list": ["hi"], "object": {"text": "hi"}, "true": True}
+
+
+@pytest.mark.parametrize("kind", ["empty", "whitespace", "invisible characters only"])
+async def test_socketio_an_empty_message_gets_the_prompt(assistant, kind):
+    async with SocketChat(assistant.rasa_url) as chat:
+        await chat.join()
+        await chat.send(ODD_MESSAGES[kind])
+        assert await chat.reply() == EMPTY_TEXT
+
+
+@pytest.mark.parametrize("kind", list(NOT_TEXT))
+async def test_socketio_a_message_that_is_not_text_gets_the_prompt_and_the_conversation_goes_on(assistant, kind):
+    async with SocketChat(assistant.rasa_url) as chat:
+        await chat.join()
+        assert DRY_CLEANSER.search(await chat.say("I have dry skin, what cleanser should I use?", DRY_CLEANSER))
+        await chat.send(NOT_TEXT[kind])
+        assert await chat.reply() == EMPTY_TEXT
+        assert DRY_CLEANSER.search(await chat.say("what cleanser should I use?", DRY_CLEANSER))
+
+
+@pytest.mark.parametrize("payload", [None, "how long should the serum absorb?", 7, ["a", "b"]],
+                         ids=["no payload", "bare string", "number", "list"])
+async def test_socketio_a_payload_that_is_not_an_object_gets_the_prompt(assistant, payload):
+    async with SocketChat(assistant.rasa_url) as chat:
+        await chat.join()
+        await (chat.emit("user_uttered") if payload is None else chat.emit("user_uttered", payload))
+        assert await chat.reply() == EMPTY_TEXT
+
+
+async def test_socketio_a_long_message_is_capped_with_the_note_and_answered(assistant):
+    async with SocketChat(assistant.rasa_url) as chat:
+        await chat.join()
+        started = time.monotonic()
+        await chat.send("How long should the serum absorb? " + "Please tell me. " * 10_000)
+        assert await chat.reply() == CAPPED_NOTE
+        assert re.search(r"5\s*[–-]\s*15 minutes", await chat.reply_matching(re.compile(r"5\s*[–-]\s*15 minutes")))
+        assert time.monotonic() - started < 3.0
+
+
+def _stream(stack, message) -> list:
+    body = json.dumps({"sender": "stream-check", "message": message}).encode()
+    reply = send(stack.rest_url + "?stream=true", body, headers={"Content-Type": "application/json"})
+    assert reply.status == 200, reply.body
+    return [json.loads(line)["text"] for line in reply.body.decode().splitlines() if line.strip()]
+
+
+def test_rest_stream_answers_an_empty_message_with_the_prompt_and_caps_a_long_one(assistant):
+    assert _stream(assistant, "  \u200b ") == [EMPTY_TEXT]
+    texts = _stream(assistant, "How long should the serum absorb? " + "Please tell me. " * 10_000)
+    assert texts[0] == CAPPED_NOTE and re.search(r"5\s*[–-]\s*15 minutes", "\n".join(texts[1:]))
+
+
+@pytest.mark.parametrize("kind", ["message null", "message number", "not an object"])
+def test_rest_stream_refuses_what_rest_refuses(assistant, kind):
+    body, code = MALFORMED[kind]
+    reply = send(assistant.rest_url + "?stream=true", body, headers={"Content-Type": "application/json"})
+    assert reply.status == 400 and reply.json()["error"] == code

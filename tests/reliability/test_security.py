@@ -1,4 +1,5 @@
-"""What the Rasa server exposes: the HTTP API only with a token, CORS only for configured origins, quiet logs."""
+"""What the Rasa server exposes: the HTTP API only with a token, CORS (and socket.io's Origin check) only for
+configured origins, quiet logs."""
 from __future__ import annotations
 
 import uuid
@@ -6,10 +7,12 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
+import socketio
 
 from scripts.stack import Stack, free_port
 from tests.conftest import make_stack
 from tests.reliability.conftest import running, send, text_of
+from tests.socketio_client import SocketChat
 
 pytestmark = pytest.mark.e2e
 
@@ -90,3 +93,35 @@ def test_user_messages_and_the_token_stay_out_of_the_logs(request, name):
     assert "Rasa server is up and running" in logs or "Starting Rasa server" in logs  # we read the real log
     assert phrase not in logs and "my skin is dry" not in logs
     assert TOKEN not in logs
+
+
+async def _socket_origin_allowed(stack: Stack, origin: str | None, transports: list) -> bool:
+    """Whether a socket.io connection with this ``Origin`` (None: no header, as non-browser clients) is let in
+    and answered."""
+    chat = SocketChat(stack.rasa_url, headers={"Origin": origin} if origin else {}, transports=transports)
+    try:
+        await chat.connect()
+    except socketio.exceptions.ConnectionError:
+        assert origin and "not allowed" in chat.refusal["message"]  # the reason reaches the client
+        return False
+    try:
+        await chat.join()
+        return bool(await chat.say("how long should the serum absorb?", "15 minutes"))
+    finally:
+        await chat.close()
+
+
+@pytest.mark.parametrize("transports", [["polling"], ["websocket"]], ids=["long-polling", "websocket"])
+async def test_socketio_default_lets_in_the_demo_page_only(default_stack, transports):
+    demo = f"http://localhost:{default_stack.web_port}"
+    assert await _socket_origin_allowed(default_stack, demo, transports)
+    assert await _socket_origin_allowed(default_stack, None, transports)
+    assert not await _socket_origin_allowed(default_stack, EVIL, transports)
+    assert not await _socket_origin_allowed(default_stack, "null", transports)  # sandboxed frames, file: pages
+
+
+@pytest.mark.parametrize("transports", [["polling"], ["websocket"]], ids=["long-polling", "websocket"])
+async def test_socketio_origin_follows_cors_origins(api_stack, transports):
+    assert await _socket_origin_allowed(api_stack, BRAND, transports)
+    assert not await _socket_origin_allowed(api_stack, EVIL, transports)
+    assert not await _socket_origin_allowed(api_stack, "http://localhost:8080", transports)

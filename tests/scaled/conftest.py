@@ -15,7 +15,7 @@ from typing import Iterator, List, Tuple
 
 import pytest
 
-from scripts.scaled import Scaled, missing_packages
+from scripts.scaled import Redis, Scaled, missing_packages
 from scripts.stack import MODEL, Stack, free_port
 from tests.conftest import Conversation
 
@@ -28,6 +28,19 @@ def require_packages() -> None:
     if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
         pytest.fail(reason)
     pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def redis_port() -> Iterator[int]:
+    """A real Redis server of its own on a free loopback port (Debian's redis-server), always stopped."""
+    require_packages()
+    with tempfile.TemporaryDirectory(prefix="redis-test-") as workdir:
+        server = Redis("redis", Path(workdir) / "redis.log", data=Path(workdir), port=free_port())
+        try:
+            server.start()
+            yield server.port
+        finally:
+            server.stop()
 
 
 @pytest.fixture(scope="session")

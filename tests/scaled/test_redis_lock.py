@@ -5,33 +5,14 @@ Each thread stands for one replica: its own store object, its own connection, it
 from __future__ import annotations
 
 import asyncio
-import tempfile
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
-from typing import Iterator, List
-
-import pytest
+from typing import List
 
 from addons.redis_lock import AtomicRedisLockStore
 from rasa.utils.endpoints import EndpointConfig
-from scripts.scaled import Redis
-from scripts.stack import free_port
-from tests.scaled.conftest import require_packages
 
 REPLICAS = 6
-
-
-@pytest.fixture(scope="module")
-def redis_port() -> Iterator[int]:
-    require_packages()
-    with tempfile.TemporaryDirectory(prefix="redis-lock-test-") as workdir:
-        server = Redis("redis", Path(workdir) / "redis.log", data=Path(workdir), port=free_port())
-        try:
-            server.start()
-            yield server.port
-        finally:
-            server.stop()
 
 
 def stores(port: int, count: int = REPLICAS) -> List[AtomicRedisLockStore]:

@@ -6,6 +6,7 @@ replica, which does not know the session, and the connection would fail.
 from __future__ import annotations
 
 import asyncio
+import re
 import uuid
 from typing import List
 
@@ -13,6 +14,7 @@ import pytest
 import socketio
 
 from tests.scaled.conftest import through_nginx
+from tests.socketio_client import SocketChat
 
 pytestmark = pytest.mark.e2e
 WAIT = 20.0
@@ -49,3 +51,15 @@ async def test_the_widget_channel_works_through_nginx(scaled, transports):
     assert "dry" in answers[0].lower()
     assert "cream-based" in answers[1] or "hydrating" in answers[1]
     assert "5–15 minutes" in answers[2]
+
+
+async def test_a_session_confirmed_by_one_replica_goes_on_at_the_other(scaled):
+    """The replicas share the session key: a widget that reconnects to another replica keeps its conversation."""
+    first, second = scaled.rasa
+    async with SocketChat(first.rasa_url) as chat:
+        await chat.join()
+        assert "dry" in (await chat.say("I have dry skin", "dry")).lower()
+        token = chat.session_id
+    async with SocketChat(second.rasa_url) as chat:
+        assert await chat.join(token) == token
+        assert re.search(r"cream-based|hydrating", await chat.say("what cleanser should I use?", re.compile("cream-based|hydrating")))

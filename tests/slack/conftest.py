@@ -1,4 +1,4 @@
-"""Fixtures: the fake Slack Web API, and a real assistant with the Slack app on, pointed at it."""
+"""Fixtures: a real assistant with the Slack app on, pointed at the fake Slack Web API (tests/conftest.py)."""
 from __future__ import annotations
 
 from typing import Iterator
@@ -8,15 +8,6 @@ import pytest
 from scripts.stack import Stack
 from tests.conftest import make_stack
 from tests.slack.fake_slack import SECRET, TOKEN, FakeSlack, SlackClient, new_id
-
-
-@pytest.fixture(scope="session")
-def fake_slack() -> Iterator[FakeSlack]:
-    slack = FakeSlack().start()
-    try:
-        yield slack
-    finally:
-        slack.stop()
 
 
 @pytest.fixture(scope="session")

@@ -6,6 +6,7 @@ import time
 
 import pytest
 
+from addons.guard import CAPPED_NOTE, EMPTY_TEXT
 from tests.slack.fake_slack import BOT_USER, SECRET, TOKEN, button_click, message_event, new_id, post, sign
 
 pytestmark = pytest.mark.e2e
@@ -174,3 +175,31 @@ def test_the_absorption_reminder_arrives_in_slack_without_another_message(slack,
 
     reminder = slack.slack.wait_for_post(dm_channel, "Time's up", timeout=30)
     assert "serum should be absorbed" in reminder["text"]
+
+
+def test_a_mention_with_nothing_else_gets_the_prompt(slack, user):
+    channel = new_id("C")
+    assert slack.send_event(message_event(f"<@{BOT_USER}>", user, channel, kind="app_mention"))[0] == 200
+    assert slack.slack.wait_for_post(channel, "")["text"] == EMPTY_TEXT
+
+
+def test_an_over_long_dm_is_capped_with_the_note_and_answered_quickly(slack, user, dm_channel):
+    started = time.monotonic()
+    text = f"{ABSORB_QUESTION} " + "Please tell me more. " * 2000  # 40,000+ characters, Slack's own limit
+    assert len(text) > 40_000 and slack.dm(text, user, dm_channel)[0] == 200
+    answer = slack.slack.wait_for_post(dm_channel, ABSORB_ANSWER)
+    assert time.monotonic() - started < 3.0
+    posts = [p["text"] for p in slack.slack.posts(dm_channel)]
+    assert posts[0] == CAPPED_NOTE and posts[1:] == [answer["text"]]
+
+
+@pytest.mark.parametrize("timestamp", ["²", "9" * 5000, "١٧٠٠٠٠٠٠٠٠", "-1700000000", "1.7e9", "0x6553f100"],
+                         ids=["superscript two", "5,000 digits", "arabic-indic digits", "negative", "float", "hex"])
+@pytest.mark.parametrize("signature", ["v0=" + "0" * 64, None], ids=["bogus signature", "no signature"])
+def test_a_malformed_timestamp_is_a_client_error(slack, user, dm_channel, timestamp, signature):
+    body = json.dumps(message_event(ABSORB_QUESTION, user, dm_channel)).encode()
+    headers = {"Content-Type": "application/json", "X-Slack-Request-Timestamp": timestamp.encode()}  # as curl sends it
+    if signature:
+        headers["X-Slack-Signature"] = signature
+    code, reply = post(slack.url, body, headers)
+    assert code == 401 and reply["ok"] is False and ("timestamp" in reply["error"] or "signature" in reply["error"])

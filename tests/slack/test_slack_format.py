@@ -1,7 +1,7 @@
 """Our markdown as Slack mrkdwn, quick replies as Block Kit, and the once-only memory of events."""
 from __future__ import annotations
 
-from addons.slack import MAX_SECTION_CHARS, RecentKeys, SlackChannel, quick_reply_blocks, to_mrkdwn
+from addons.slack import MAX_SECTION_CHARS, RecentKeys, SeenKeys, SlackChannel, quick_reply_blocks, to_mrkdwn
 
 
 def test_markdown_becomes_mrkdwn():
@@ -54,3 +54,13 @@ def test_reply_in_thread_starts_a_thread_under_the_users_message():
     event = {"ts": "1.0001"}
     assert threaded._thread(event) == "1.0001" and flat._thread(event) is None
     assert flat._thread({"ts": "1.0002", "thread_ts": "1.0001"}) == "1.0001"
+
+
+async def test_seen_keys_without_a_reachable_redis_decide_from_memory():
+    from redis.asyncio import Redis
+
+    from scripts.stack import free_port
+
+    seen = SeenKeys(Redis(host="127.0.0.1", port=free_port(), socket_connect_timeout=1.0))  # nothing listens
+    assert await seen.add("Ev1") and not await seen.add("Ev1")
+    assert await seen.add(None) and await seen.add("Ev2")

@@ -11,19 +11,35 @@ export function normaliseBotMessage(data) {
   return text || buttons.length ? { text, buttons } : null;
 }
 
+/** The session id in a ``session_confirm``: Rasa sends the id itself, some servers ``{session_id}``. */
+export function confirmedSessionId(data) {
+  const id = data && typeof data === "object" ? data.session_id : data;
+  return typeof id === "string" && id ? id : null;
+}
+
 export class Connection {
   /**
-   * @param {{serverUrl: string, socketPath: string, sessionId: string}} options
-   * @param {{onMessage: Function, onStatus: Function}} handlers  status: connecting | online | reconnecting | offline
+   * @param {{serverUrl: string, socketPath: string, sessionId: ?string}} options  sessionId: the server's, if any yet
+   * @param {{onMessage: Function, onStatus: Function, onSession: Function}} handlers
+   *   status: connecting | online | reconnecting | offline; onSession(id): the server confirmed (or issued) an id
    */
-  constructor({ serverUrl, socketPath, sessionId }, { onMessage, onStatus }) {
-    this.sessionId = sessionId;
+  constructor({ serverUrl, socketPath, sessionId }, { onMessage, onStatus, onSession }) {
+    this.sessionId = sessionId || null;
     this.outbox = [];
     this.online = false;
     this.onStatus = onStatus;
     this.socket = io(serverUrl, { path: socketPath, reconnectionDelayMax: 10000, timeout: 10000 });
+    // The server issues the session id (a signed token) and confirms it; we present it again on every
+    // reconnect, so the conversation goes on. An id it did not issue gets a new session.
     this.socket.on("connect", () => this.socket.emit("session_request", { session_id: this.sessionId }));
-    this.socket.on("session_confirm", () => this.confirmed());
+    this.socket.on("session_confirm", (data) => {
+      const id = confirmedSessionId(data);
+      if (id && id !== this.sessionId) {
+        this.sessionId = id;
+        onSession(id);
+      }
+      this.confirmed();
+    });
     this.socket.on("bot_uttered", (data) => {
       const message = normaliseBotMessage(data);
       if (message) onMessage(message);

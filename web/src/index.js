@@ -31,7 +31,7 @@ function mount(document, window, config) {
   root.append(style);
   applyTheme(host, root, config.primaryColor);
 
-  const conversation = new Conversation(safeStorage(() => window.localStorage), config.serverUrl, window.crypto);
+  const conversation = new Conversation(safeStorage(() => window.localStorage), config.serverUrl);
   const panelState = safeStorage(() => window.sessionStorage);
   const openKey = `${conversation.prefix}:open`;
   let connection = null;
@@ -56,6 +56,7 @@ function mount(document, window, config) {
     {
       onMessage: ({ text, buttons }) => view.addMessage(conversation.add({ from: "bot", text, buttons, ts: Date.now() })),
       onStatus: (status) => view.setStatus(status),
+      onSession: (id) => conversation.setSession(id),
     },
   );
   if (panelState.get(openKey)) view.open({ focus: false });

@@ -1,4 +1,4 @@
-/** What survives a reload: the session id and the rendered conversation (as data, never as HTML). */
+/** What survives a reload: the server-issued session id and the rendered conversation (as data, never as HTML). */
 
 const MAX_MESSAGES = 200;
 
@@ -27,27 +27,19 @@ export function safeStorage(getStorage) {
   };
 }
 
-/** A random, unguessable id (122 random bits); randomUUID needs a secure context, getRandomValues does not. */
-export function randomId(crypto) {
-  if (typeof crypto.randomUUID === "function") return crypto.randomUUID();
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  bytes[6] = (bytes[6] & 0x0f) | 0x40;
-  bytes[8] = (bytes[8] & 0x3f) | 0x80;
-  const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
-}
-
 export class Conversation {
-  /** One conversation per server URL, kept in ``storage`` (localStorage). */
-  constructor(storage, serverUrl, crypto) {
+  /** One conversation per server URL, kept in ``storage`` (localStorage); the session id is the server's. */
+  constructor(storage, serverUrl) {
     this.storage = storage;
     this.prefix = `chat-widget:${serverUrl}`;
     this.sessionId = storage.get(`${this.prefix}:session`);
-    if (!this.sessionId) {
-      this.sessionId = randomId(crypto);
-      storage.set(`${this.prefix}:session`, this.sessionId);
-    }
     this.messages = this.load();
+  }
+
+  /** The session id the server issued: presented again after a reload or a reconnect. */
+  setSession(id) {
+    this.sessionId = id;
+    this.storage.set(`${this.prefix}:session`, id);
   }
 
   load() {

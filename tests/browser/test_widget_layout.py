@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import json
 from typing import Dict, List, Tuple
 
 import pytest
@@ -94,9 +95,25 @@ def test_colour_contrast_meets_wcag_aa(page, demo_url):
     assert low_contrast(page) == []
 
 
+SET_ATTRIBUTES_JS = """new MutationObserver((_, observer) => {
+    const tag = document.querySelector('script[src$="widget.js"]');
+    if (!tag) return;
+    for (const [name, value] of Object.entries(ATTRIBUTES)) tag.setAttribute(`data-${name}`, value);
+    observer.disconnect();
+}).observe(document, {childList: true, subtree: true});"""
+
+
+def with_attributes(page: Page, attributes: Dict[str, str]) -> None:
+    """The demo page as served, its widget tag's data- attributes set as a brand's page would set them
+    (as soon as the tag is parsed, before the deferred widget script runs)."""
+    page.add_init_script(f"const ATTRIBUTES = {json.dumps(attributes)};\n{SET_ATTRIBUTES_JS}")
+
+
 def test_a_light_brand_colour_still_gets_readable_text(page, demo_url):
     """data-primary-color is the brand's choice; the widget picks text colours that stay readable on it."""
-    open_chat(page, demo_url + "?primary-color=%23ffd400&title=Sunny+helper&greeting=Hello+from+**Sunny**")
+    brand = {"primary-color": "#ffd400", "title": "Sunny helper", "greeting": "Hello from **Sunny**"}
+    with_attributes(page, brand)
+    open_chat(page, demo_url)
     expect(page.get_by_role("dialog", name="Sunny helper")).to_be_visible()
     expect(page.locator(".message.bot strong")).to_have_text("Sunny")
     ask(page, "hi")

@@ -1,7 +1,8 @@
 """Serve the demo brand page (web/demo/index.html) at / and the chat widget bundle (web/dist/widget.js).
 
 Only those two paths: web/ also holds the widget's sources and node_modules, which are not for the public.
-The widget's settings are the page's own ``data-`` attributes, written here (:data:`DEMO_ATTRIBUTES`); nothing
+The widget's settings are the page's own ``data-`` attributes, written here (the assistant's name and greeting
+from the knowledge base, the brand colour from :data:`DEMO_ATTRIBUTES`); nothing
 in the URL changes them, so a crafted link cannot put its own text or links inside the brand's widget.
 Every response carries a Content-Security-Policy (scripts from this server only, connections only to the Rasa
 server, no framing), ``Referrer-Policy: no-referrer`` and a ``Server`` header that names no versions.
@@ -15,30 +16,35 @@ from pathlib import Path
 from typing import Dict, Optional, Tuple
 from urllib.parse import urlsplit
 
+from actions.knowledge import KnowledgeBase, load_knowledge
+from actions.knowledge.query import say
+
 WEB = Path(__file__).resolve().parent.parent / "web"
 PAGE = WEB / "demo" / "index.html"
 BUNDLE = WEB / "dist" / "widget.js"
 #: The widget's default Rasa port when the page gives no data-server-url (web/src/config.js).
 DEFAULT_RASA_PORT = 5005
 
-#: The demo brand's widget settings, as the page's data- attributes.
-DEMO_ATTRIBUTES = {
-    "title": "Lumé skincare guide",
-    "primary-color": "#2f5d46",
-    "greeting": "Hi, I'm the Lumé skincare guide. Ask me how to use the serum — for example "
-                "*how long should it absorb?* — or say **walk me through it**.",
-}
+#: The demo brand's look, as the page's data- attributes (its name and greeting come from the knowledge base).
+DEMO_ATTRIBUTES = {"primary-color": "#2f5d46"}
 
 
-def widget_attributes(rasa_url: Optional[str]) -> str:
+def widget_settings(kb: KnowledgeBase) -> Dict[str, str]:
+    """The widget's title is the assistant's one name (the bot says the same when greeted); its first message
+    is the knowledge base's widget greeting."""
+    name = kb.assistant.name
+    return {"title": name, **DEMO_ATTRIBUTES, "greeting": say(kb, "widget_greeting", name=name)}
+
+
+def widget_attributes(rasa_url: Optional[str], kb: KnowledgeBase) -> str:
     """The data- attributes of the widget's <script> tag, HTML-escaped; no server URL: the widget's default."""
-    values: Dict[str, str] = {**({"server-url": rasa_url} if rasa_url else {}), **DEMO_ATTRIBUTES}
+    values: Dict[str, str] = {**({"server-url": rasa_url} if rasa_url else {}), **widget_settings(kb)}
     return "".join(f' data-{name}="{html.escape(value, quote=True)}"' for name, value in values.items())
 
 
-def demo_page(rasa_url: Optional[str]) -> bytes:
+def demo_page(rasa_url: Optional[str], kb: KnowledgeBase) -> bytes:
     page = PAGE.read_text(encoding="utf-8")
-    return page.replace("{{WIDGET_ATTRIBUTES}}", widget_attributes(rasa_url)).encode()
+    return page.replace("{{WIDGET_ATTRIBUTES}}", widget_attributes(rasa_url, kb)).encode()
 
 
 def rasa_sources(rasa_url: Optional[str], page_host: str) -> str:
@@ -72,6 +78,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
     """GET/HEAD for / and /widget.js; everything else is 404."""
 
     rasa_url: Optional[str] = None
+    kb: KnowledgeBase
     server_version = "demo-page"  # no Python version in the Server header
 
     def version_string(self) -> str:
@@ -80,7 +87,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def route(self) -> Optional[Tuple[str, bytes]]:
         url = urlsplit(self.path)
         if url.path in ("/", "/index.html"):
-            return "text/html; charset=utf-8", demo_page(self.rasa_url)
+            return "text/html; charset=utf-8", demo_page(self.rasa_url, self.kb)
         if url.path == "/widget.js":
             return "text/javascript; charset=utf-8", BUNDLE.read_bytes()
         return None
@@ -120,7 +127,8 @@ def main() -> None:
     parser.add_argument("--rasa-url", default=None,
                         help="the Rasa server the widget talks to (default: the page's host, port 5005)")
     args = parser.parse_args()
-    handler = type("DemoHandler", (Handler,), {"rasa_url": args.rasa_url})
+    kb = load_knowledge()  # $PROTOCOL_KB_PATH, as the action server reads it; a bad file stops here too
+    handler = type("DemoHandler", (Handler,), {"rasa_url": args.rasa_url, "kb": kb})
     with http.server.ThreadingHTTPServer(("0.0.0.0", args.port), handler) as server:
         server.serve_forever()
 

@@ -11,6 +11,7 @@ from typing import List
 import pytest
 
 from demo_server import demo_page
+from scripts.webserver import widget_attributes
 
 WEB = Path(__file__).resolve().parents[2] / "web"
 BUNDLE = WEB / "dist" / "widget.js"
@@ -102,3 +103,20 @@ def test_every_response_carries_the_protective_headers(demo_server, path):
                                   "/dist/widget.js", "/../scripts/webserver.py", "/%2e%2e/pyproject.toml"])
 def test_nothing_else_in_web_is_served(demo_server, path):
     assert fetch(demo_server + path)[0] == 404
+
+
+def test_the_demo_page_says_what_the_protocol_says(demo_server, kb):
+    """The brand page's ritual gives the protocol's amount (a pea-sized amount), not "a few drops"."""
+    apply = next(step for step in kb.steps if step.id == "apply_serum")
+    assert "pea-sized amount" in apply.text
+    _, _, body = fetch(demo_server + "/")
+    ritual = re.search(r"<strong>Apply\.</strong>([^<]+)", body).group(1)
+    assert "pea-sized amount" in ritual and "drop" not in ritual.lower(), ritual
+
+
+def test_the_widget_takes_the_assistant_name_and_greeting_from_the_knowledge_base(kb):
+    renamed = kb.copy(update={"assistant": kb.assistant.copy(update={"name": "Ava"})})
+    attributes = widget_attributes(None, renamed)
+    assert 'data-title="Ava"' in attributes
+    assert re.search(r'data-greeting="Hi, I&#x27;m the Ava\. ', attributes)
+    assert "Lumé skincare guide" not in attributes

@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 from scripts.stack import free_port
-from widget_steps import ABSORB_RANGE, ask, bot_messages, bot_said, launcher, open_chat, textbox
+from widget_steps import ABSORB_RANGE, ask, bot_messages, bot_said, launcher, open_chat, textbox, wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
@@ -60,7 +60,7 @@ def test_the_content_security_policy_blocks_injected_script_but_not_the_widget(p
         document.body.append(foreign);
         fetch('http://127.0.0.1:9/steal').catch(() => {});
     }""")
-    page.wait_for_function("() => window.__csp.length >= 3")
+    wait_until(page, "() => window.__csp.length >= 3")
     assert page.evaluate("() => window.__pwned") is None
     assert sorted(v.split(" ")[0] for v in violations(page)) == ["connect-src", "script-src-elem", "script-src-elem"]
 

@@ -80,6 +80,18 @@ def test_accessible_names_and_focus(page, demo_url):
     expect(launcher(page)).to_be_focused()
 
 
+def test_one_name_for_the_assistant_in_the_widget_and_the_bot(page, demo_url, kb):
+    """The knowledge base's one name: the widget's title, its greeting, and what the bot says when greeted."""
+    name = kb.assistant.name
+    open_chat(page, demo_url)
+    expect(page.get_by_role("dialog", name=name)).to_be_visible()
+    expect(page.locator(".message.bot").first).to_contain_text(f"I'm the {name}")
+    ask(page, "hi")
+    expect(bot_said(page, "Tell me about your skin")).to_contain_text(f"I'm the {name}")
+    ask(page, "am I talking to a bot?")
+    expect(bot_said(page, "virtual assistant")).to_contain_text(f"I'm the {name}")
+
+
 def test_send_button_sends_too(page, demo_url):
     open_chat(page, demo_url)
     textbox(page).fill("how long should the serum absorb?")

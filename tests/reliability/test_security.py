@@ -1,15 +1,21 @@
-"""What the Rasa server exposes: the HTTP API only with a token, CORS only for configured origins, quiet logs."""
+"""What the Rasa server exposes: the HTTP API only with a token, CORS only for configured origins, quiet logs
+(no user text, no token, no traceback for a closed websocket)."""
 from __future__ import annotations
 
+import logging
+import sys
 import uuid
 from pathlib import Path
 from typing import Iterator
 
 import pytest
 
+from addons import rasa_tuning
+
 from scripts.stack import Stack, free_port
 from tests.conftest import make_stack
 from tests.reliability.conftest import running, send, text_of
+from tests.socketio_client import WidgetClient
 
 pytestmark = pytest.mark.e2e
 
@@ -90,3 +96,33 @@ def test_user_messages_and_the_token_stay_out_of_the_logs(request, name):
     assert "Rasa server is up and running" in logs or "Starting Rasa server" in logs  # we read the real log
     assert phrase not in logs and "my skin is dry" not in logs
     assert TOKEN not in logs
+
+
+async def test_a_closed_websocket_logs_no_traceback(default_stack):
+    """Sanic logged it as the websocket's handler returned, right after the close; by the end of the later visits
+    (each a handshake and a reply on the same event loop) the first ones' would long be in the log."""
+    for _ in range(3):  # what the widget does over a websocket: join a session, ask, read the reply, leave
+        async with WidgetClient(default_stack.rasa_url, transports=["websocket"]) as widget:
+            await widget.ask("how long should the serum absorb?", r"5\s*[–-]\s*15 minutes")
+    logs = _logs(default_stack)
+    assert "Traceback" not in logs and "Invalid response type" not in logs, logs[-3000:]
+
+
+def test_only_the_closed_websocket_error_is_silenced():
+    """Sanic's other errors still reach the log, with their traceback."""
+    from sanic.exceptions import ServerError
+
+    def record(error: Exception, uri: str) -> logging.LogRecord:
+        try:
+            raise error
+        except Exception:
+            return logging.LogRecord("sanic.error", logging.ERROR, __file__, 1,
+                                     "Exception occurred while handling uri: %s", (repr(uri),), sys.exc_info())
+
+    quiet = rasa_tuning.ClosedWebsocketFilter()
+    websocket = "ws://localhost:1/socket.io/?EIO=4&transport=websocket&sid=x"
+    assert not quiet.filter(record(ServerError("Invalid response type None (need HTTPResponse)"), websocket))
+    assert quiet.filter(record(ServerError("Invalid response type None (need HTTPResponse)"),
+                               "http://localhost:1/webhooks/rest/webhook"))
+    assert quiet.filter(record(ServerError("something else broke"), websocket))
+    assert quiet.filter(record(ValueError("Invalid response type None"), websocket))

@@ -14,13 +14,15 @@ export function normaliseBotMessage(data) {
 export class Connection {
   /**
    * @param {{serverUrl: string, socketPath: string, sessionId: string}} options
-   * @param {{onMessage: Function, onStatus: Function}} handlers  status: connecting | online | reconnecting | offline
+   * @param {{onMessage: Function, onStatus: Function, onSent: Function}} handlers
+   *        status: connecting | online | reconnecting | offline; onSent: a message really left (now, or once back online)
    */
-  constructor({ serverUrl, socketPath, sessionId }, { onMessage, onStatus }) {
+  constructor({ serverUrl, socketPath, sessionId }, { onMessage, onStatus, onSent }) {
     this.sessionId = sessionId;
     this.outbox = [];
     this.online = false;
     this.onStatus = onStatus;
+    this.onSent = onSent;
     this.socket = io(serverUrl, { path: socketPath, reconnectionDelayMax: 10000, timeout: 10000 });
     this.socket.on("connect", () => this.socket.emit("session_request", { session_id: this.sessionId }));
     this.socket.on("session_confirm", () => this.confirmed());
@@ -52,5 +54,6 @@ export class Connection {
 
   emit(text) {
     this.socket.emit("user_uttered", { message: text, session_id: this.sessionId });
+    this.onSent();
   }
 }

@@ -12,11 +12,12 @@ from __future__ import annotations
 import argparse
 import html
 import http.server
+import sys
 from pathlib import Path
 from typing import Dict, Optional, Tuple
 from urllib.parse import urlsplit
 
-from actions.knowledge import KnowledgeBase, load_knowledge
+from actions.knowledge import KnowledgeBase, KnowledgeBaseError, load_knowledge
 from actions.knowledge.query import say
 
 WEB = Path(__file__).resolve().parent.parent / "web"
@@ -127,7 +128,11 @@ def main() -> None:
     parser.add_argument("--rasa-url", default=None,
                         help="the Rasa server the widget talks to (default: the page's host, port 5005)")
     args = parser.parse_args()
-    kb = load_knowledge()  # $PROTOCOL_KB_PATH, as the action server reads it; a bad file stops here too
+    try:
+        kb = load_knowledge()  # $PROTOCOL_KB_PATH, as the action server reads it
+    except KnowledgeBaseError as error:
+        print(f"error: the knowledge base is not valid — the demo page cannot start.\n{error}", file=sys.stderr)
+        raise SystemExit(2) from None
     handler = type("DemoHandler", (Handler,), {"rasa_url": args.rasa_url, "kb": kb})
     with http.server.ThreadingHTTPServer(("0.0.0.0", args.port), handler) as server:
         server.serve_forever()

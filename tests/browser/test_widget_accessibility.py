@@ -83,11 +83,10 @@ def test_the_full_screen_panel_is_modal_and_the_page_behind_stays_put(device_pag
     expect(textbox(page)).to_be_focused()
     expect(panel(page)).to_have_attribute("aria-modal", "true")
 
-    cdp = page.context.new_cdp_session(page)  # a real touch swipe up, on the panel's header
-    cdp.send("Input.synthesizeScrollGesture", {"x": 150, "y": 40, "yDistance": -600, "gestureSourceType": "touch",
-                                               "speed": 2000})
     page.mouse.wheel(0, 800)
-    page.wait_for_timeout(300)
+    cdp = page.context.new_cdp_session(page)  # a real touch swipe up on the panel's header; returns once done,
+    cdp.send("Input.synthesizeScrollGesture", {"x": 150, "y": 40, "yDistance": -600,  # after the wheel's scroll
+                                               "gestureSourceType": "touch", "speed": 2000})
     assert page.evaluate("() => window.scrollY") == 0
 
     for _ in range(12):  # Tab goes round the panel, never to the page behind

@@ -122,7 +122,6 @@ def test_unreachable_server_shows_it_queues_and_recovers(page, fake_page_url, fa
     page.evaluate(RECORD_TYPING)
     ask(page, "hello while offline")
     expect(user_messages(page).last).to_contain_text("hello while offline")  # kept, to send later
-    page.wait_for_timeout(1000)
     assert page.evaluate("() => window.__typingShown") == []  # no dots: nothing has gone to anyone yet
 
     fake.start()

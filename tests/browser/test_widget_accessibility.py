@@ -95,6 +95,12 @@ def test_the_full_screen_panel_is_modal_and_the_page_behind_stays_put(device_pag
     page.keyboard.press("Shift+Tab")
     assert page.evaluate("() => document.activeElement.hasAttribute('data-chat-widget')")
 
+    page.set_viewport_size({"width": 844, "height": 390})  # turned to landscape: wider than 600 px, not full screen
+    expect(panel(page)).to_have_attribute("aria-modal", "false")
+    assert page.evaluate("() => getComputedStyle(document.documentElement).overflow") != "hidden"
+    page.set_viewport_size({"width": 390, "height": 844})  # and back
+    expect(panel(page)).to_have_attribute("aria-modal", "true")
+
     page.get_by_role("button", name="Close chat").tap()
     expect(panel(page)).to_be_hidden()
     page.mouse.wheel(0, 800)  # closed: the page scrolls again

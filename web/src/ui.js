@@ -114,7 +114,9 @@ export class ChatView {
         this.close();
       } else if (event.key === "Tab" && this.isModal) this.keepFocusInside(event);
     });
-    this.fullScreen.addEventListener("change", () => this.updateModal());
+    const resized = () => this.updateModal();
+    if (this.fullScreen.addEventListener) this.fullScreen.addEventListener("change", resized);
+    else this.fullScreen.addListener(resized); // Safari before 14
     this.form.addEventListener("submit", (event) => {
       event.preventDefault();
       const text = this.input.value.trim();

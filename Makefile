@@ -17,12 +17,13 @@ MODEL     := $(MODEL_DIR)/assistant.tar.gz
 PYTHON310 ?= $(shell for p in python3.10 $$(ls -d $$(pyenv root 2>/dev/null || echo $$HOME/.pyenv)/versions/3.10.*/bin/python 2>/dev/null | sort -rV); do \
                  "$$p" -c 'import sys; assert sys.version_info[:2] == (3, 10)' >/dev/null 2>&1 && { command -v "$$p"; break; }; done)
 
-.PHONY: help setup train run run-scaled test evaluate explain bench bench-scaled widget clean
+.PHONY: help setup train run run-scaled shell test test-packages evaluate explain bench bench-scaled widget clean
 
 help:
 	@echo "make run       set up, train when needed, serve the assistant (REST/socket.io :5005, actions :5055, demo :8080)"
 	@echo "make run-scaled the same behind nginx :5005: 2 Rasa replicas, PostgreSQL, Redis (docs/deployment.md)"
-	@echo "make test      set up, train when needed, run the whole test suite"
+	@echo "make shell     chat in the terminal, beside a running make run (its own Rasa server on a free port)"
+	@echo "make test      set up, install the Debian packages the tests drive (chromium, postgresql, redis, nginx), train when needed, run the whole test suite"
 	@echo "make train     retrain the model if data/config/domain/knowledge changed"
 	@echo "make evaluate  NLU held-out + cross-validation report, core story report"
 	@echo "make explain MSG=\"...\" [STATE='{\"skin_types\":[\"oily\"]}']  what one message is understood as, which step decided, the reply"
@@ -58,12 +59,21 @@ train: $(MODEL)
 run: setup $(MODEL)
 	$(PY) -m scripts.serve
 
-# Installs PostgreSQL, Redis and nginx (Debian packages) if missing; data under var/scaled/.
+# Installs PostgreSQL, Redis and nginx (Debian packages, scripts/packages.py) if missing; data under var/scaled/.
 run-scaled: setup $(MODEL)
 	$(PY) -m scripts.serve_scaled $(SCALED_ARGS)
 
-test: setup $(MODEL)
+# rasa shell starts a Rasa server of its own: on a free port, so it works beside make run (scripts/shell.py).
+shell: setup $(MODEL)
+	$(PY) -m scripts.shell $(SHELL_ARGS)
+
+# The tests drive Chromium, PostgreSQL, Redis and nginx for real: installed from Debian's packages when missing
+# (as root), else make stops with the one command to run (scripts/packages.py). A missing tool fails, never skips.
+test: test-packages setup $(MODEL)
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+test-packages: | $(PY)
+	@$(PY) -m scripts.packages test
 
 evaluate: setup
 	$(PY) -m scripts.evaluate

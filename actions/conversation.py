@@ -35,7 +35,7 @@ class ActionHelp(Action):
         question = question_from(tracker, turn)
         if question.safety or question.topic:
             return respond(dispatcher, tracker, question)
-        dispatcher.utter_message(response=SMALL_TALK.get(intent, "utter_help"))
+        dispatcher.utter_message(response=SMALL_TALK.get(intent, "utter_help"), assistant_name=kb().assistant.name)
         return []
 
 
@@ -53,7 +53,7 @@ class ActionHandoff(Action):
             if question.triage.severity == "emergency":
                 return events
         if turn_from(tracker).intent == "bot_challenge":
-            dispatcher.utter_message(response="utter_bot_challenge")
+            dispatcher.utter_message(response="utter_bot_challenge", assistant_name=kb().assistant.name)
         contact = os.environ.get(HANDOFF_ENV, "").strip()
         if contact:
             dispatcher.utter_message(response="utter_handoff", contact=contact)

@@ -7,7 +7,8 @@ and was measured with ``make bench`` (docs/performance.md):
 * the action server gets a short time bound instead of 5 minutes (reliability);
 * action server responses are validated without re-checking the schema every time (~40% of CPU);
 * the intent classifier's weights are laid out so a prediction does not copy them (~8% of CPU);
-* stored events find their class by name in a table instead of a walk of all Event subclasses (~6%).
+* stored events find their class by name in a table instead of a walk of all Event subclasses (~6%);
+* a closed socket.io websocket no longer logs a Sanic traceback (logs).
 """
 from __future__ import annotations
 
@@ -122,8 +123,36 @@ def event_classes_by_name() -> None:
     Event.resolve_by_type = staticmethod(resolve_by_type)  # type: ignore[method-assign]
 
 
+class ClosedWebsocketFilter(logging.Filter):
+    """Drops the one error Sanic logs, with a traceback, each time a socket.io websocket closes.
+
+    engine.io's Sanic driver (``engineio/async_drivers/sanic.py``, ``create_route``) serves ``/socket.io/`` as a
+    plain HTTP route whose handler does the websocket handshake itself and returns ``None`` when the websocket
+    ends. Sanic 21.12's ``Sanic.handle_request`` (``sanic/app.py``) expects a response from any handler not
+    marked ``is_websocket`` and raises ``ServerError("Invalid response type None (need HTTPResponse)")``, which
+    ``ErrorHandler.log`` (``sanic/handlers.py``) logs as "Exception occurred while handling uri: …" on the
+    ``sanic.error`` logger. The websocket is already closed; nothing reaches the client. Only that record, for a
+    ``transport=websocket`` URI, is dropped: every other error is logged as before.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from sanic.exceptions import ServerError
+
+        error = record.exc_info[1] if record.exc_info else None
+        return not (isinstance(error, ServerError) and str(error).startswith("Invalid response type None")
+                    and "transport=websocket" in record.getMessage())
+
+
+def quiet_closed_websockets() -> None:
+    """Stop the traceback Sanic logs for every closed socket.io websocket (:class:`ClosedWebsocketFilter`)."""
+    sanic_errors = logging.getLogger("sanic.error")
+    if not any(isinstance(f, ClosedWebsocketFilter) for f in sanic_errors.filters):
+        sanic_errors.addFilter(ClosedWebsocketFilter())
+
+
 def configure() -> None:
     """Apply every adjustment (idempotent)."""
+    quiet_closed_websockets()
     bound_action_calls(action_timeout())
     validate_with_one_validator()
     contiguous_intent_weights()

@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import List, Optional, Sequence
 
 from scripts.bench import ASSISTANT_SCRIPTS, Result, Server, measure, wait_until_nobody_trains
-from scripts.scaled import Scaled, missing_packages
+from scripts import packages
+from scripts.scaled import Scaled
 from scripts.stack import Stack, free_port
 
 
@@ -50,9 +51,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--replicas", type=int, default=2)
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args(argv)
-    if missing_packages():
-        print(f"error: missing Debian packages {' '.join(missing_packages())} (`make run-scaled` installs them)",
-              file=sys.stderr)
+    try:
+        packages.ensure(packages.NEEDS["scaled"])
+    except packages.MissingPackages as error:
+        print(f"error: {error}", file=sys.stderr)
         return 1
     wait_until_nobody_trains()
     with tempfile.TemporaryDirectory(prefix="bench-scaled-") as workdir:

@@ -7,13 +7,12 @@
 
 Used by ``make run-scaled`` (scripts/serve_scaled.py) and by tests/scaled/ (free ports, temporary data),
 so both run the same commands. PostgreSQL, Redis and nginx come from Debian's packages
-(:func:`ensure_packages`); each runs in the foreground as our child, with its data and logs under
+(:mod:`scripts.packages`); each runs in the foreground as our child, with its data and logs under
 ``workdir``. PostgreSQL trusts loopback connections here: this is a local set-up, not production
 (docs/deployment.md).
 """
 from __future__ import annotations
 
-import glob
 import os
 import shutil
 import signal
@@ -26,41 +25,10 @@ from pathlib import Path
 from typing import Callable, Dict, List, Optional
 
 from scripts import stores
+from scripts.packages import binary
 from scripts.stack import Stack, free_port, http_ok
 
-#: Debian package → the binary it provides that we need.
-PACKAGES = {"postgresql": "postgres", "redis-server": "redis-server", "nginx": "nginx"}
 DB_USER = DB_NAME = "rasa"
-
-
-def binary(name: str) -> Optional[str]:
-    """Path of ``name``: on PATH, else PostgreSQL's versioned directory (newest first)."""
-    found = shutil.which(name) or shutil.which(name, path="/usr/sbin:/sbin")
-    if found:
-        return found
-    versions = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"),
-                      key=lambda p: int(Path(p).parts[-3]) if Path(p).parts[-3].isdigit() else 0)
-    return versions[-1] if versions else None
-
-
-def missing_packages() -> List[str]:
-    """The Debian packages whose binaries are not installed."""
-    needed = dict(PACKAGES, postgresql="initdb")
-    return [package for package, name in needed.items() if not binary(name) or not binary(PACKAGES[package])]
-
-
-def ensure_packages() -> None:
-    """Install PostgreSQL, Redis and nginx from Debian's packages when missing (needs root)."""
-    missing = missing_packages()
-    if not missing:
-        return
-    if os.geteuid() != 0:
-        raise RuntimeError(f"missing Debian packages: {' '.join(missing)} — install them with "
-                           f"`sudo apt-get install {' '.join(missing)}` (or run as root)")
-    print(f"==> installing {', '.join(missing)} (apt-get)", flush=True)
-    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
-    subprocess.run(["apt-get", "install", "-y", "-qq", *missing], check=True, env=env, stdout=subprocess.DEVNULL)
 
 
 def wait_for(what: str, ready: Callable[[], bool], process: subprocess.Popen, timeout: float) -> None:

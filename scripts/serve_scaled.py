@@ -12,7 +12,8 @@ import sys
 import time
 from typing import List, Optional
 
-from scripts.scaled import Scaled, ensure_packages
+from scripts import packages
+from scripts.scaled import Scaled
 from scripts.stack import ROOT
 
 
@@ -55,8 +56,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--web-port", type=int, default=8080, help="the demo page")
     args = parser.parse_args(argv)
     try:
-        ensure_packages()
-    except (RuntimeError, subprocess.CalledProcessError) as error:  # not root, or apt-get failed
+        packages.ensure(packages.NEEDS["scaled"])
+    except packages.MissingPackages as error:  # not root, or apt-get failed
         print(f"error: {error}", file=sys.stderr)
         return 1
     scaled = Scaled(workdir=ROOT / "var" / "scaled", port=args.port, action_port=args.action_port,

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from actions.knowledge import load_knowledge
+from addons.guard import FALLBACK_TEXT
 from scripts.stack import MODEL, Stack, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -57,20 +58,27 @@ def assistant(tmp_path_factory):
 
 
 class Conversation:
-    """One user talking to the assistant over REST; ``say`` returns the reply as the user reads it."""
+    """One user talking to the assistant over REST; ``say`` returns the reply as the user reads it.
+
+    The "can't answer right now" fallback is no answer, so ``say`` fails on it unless the call expects it
+    (``fallback_ok=True``: the action server is down on purpose, or a checker decides).
+    """
 
     def __init__(self, stack: Stack) -> None:
         self.stack = stack
         self.sender = f"test-{uuid.uuid4().hex[:12]}"
         self.messages: list = []
 
-    def say(self, text: str) -> str:
+    def say(self, text: str, fallback_ok: bool = False) -> str:
         self.messages = self.stack.say(self.sender, text)
         parts = []
         for m in self.messages:
             parts.append(m.get("text") or "")
             parts += [b.get("title", "") for b in m.get("buttons") or []]
-        return "\n".join(p for p in parts if p)
+        reply = "\n".join(p for p in parts if p)
+        if FALLBACK_TEXT in reply and not fallback_ok:
+            raise AssertionError(f"{text!r} got the \"can't answer right now\" fallback, not an answer:\n{reply}")
+        return reply
 
     @property
     def buttons(self) -> list:

@@ -116,3 +116,20 @@ def text_of(data: Any) -> str:
         return str(data)
     parts = [data.get("text") or ""] + [b.get("title", "") for b in data.get("quick_replies") or []]
     return "\n".join(p for p in parts if p)
+
+
+class WidgetClient(SocketChat):
+    """A widget's visit: connect and join a session on entering, leave on exit; ``ask`` waits for the reply."""
+
+    def __init__(self, url: str, transports: Sequence[str] = ("polling", "websocket"), timeout: float = WAIT) -> None:
+        super().__init__(url, transports=transports)
+        self.timeout = timeout
+
+    async def __aenter__(self) -> "WidgetClient":
+        await self.connect()
+        await self.join()
+        return self
+
+    async def ask(self, text: str, expect: str) -> str:
+        """Send ``text``; this turn's replies (joined) once one matches ``expect`` (a regex), else fail."""
+        return await self.say(text, re.compile(expect, re.I), self.timeout)

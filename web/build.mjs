@@ -1,8 +1,9 @@
 // Builds dist/widget.js (one self-contained IIFE) and stamps it with a hash of everything it is built from,
-// so a test can tell when the committed bundle is older than its sources.
+// so a test can tell when the committed bundle is older than its sources. Also copies the pinned axe-core to
+// dist/axe.min.js, for the widget's accessibility tests only (never served): the tests need no npm and no CDN.
 import { build, transform } from "esbuild";
 import { createHash } from "node:crypto";
-import { readdirSync, readFileSync } from "node:fs";
+import { copyFileSync, readdirSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -52,3 +53,5 @@ await build({
   banner: { js: `${HASH_PREFIX}${sourcesHash()} */` },
   logLevel: "info",
 });
+
+copyFileSync(join(here, "node_modules/axe-core/axe.min.js"), join(here, "dist/axe.min.js"));

@@ -51,7 +51,7 @@ USES: Dict[str, Tuple[str, ...]] = {
         "actives_exfoliants", "avoid_depends", "not_covered", "not_covered_area", "walk_done", "walk_head",
         "walk_wait_head", "walk_optional", "walk_not_started", "walk_position", "walk_stopped", "reminder_set",
         "seconds", "minutes", "reminder_fired", "reminder_next", "patch_sensitive", "source_line",
-        "verdict_yes", "verdict_no", "verdict_better_not", "no_such_step", "step_count", "handoff_unconfigured", "order_first", "order_after", "order_before", "timing_verdict", "timing_unknown", "timing_only_for", "time_am", "time_pm",
+        "verdict_yes", "verdict_no", "verdict_better_not", "widget_greeting", "no_such_step", "step_count", "handoff_unconfigured", "order_first", "order_after", "order_before", "timing_verdict", "timing_unknown", "timing_only_for", "time_am", "time_pm",
         # the channels' own (addons/guard.py)
         "message_empty", "message_capped", "cant_answer",
     ),

@@ -470,7 +470,8 @@ def order_of_several(d: Draft) -> Optional[str]:
 
 def named_thing_narrows(d: Draft) -> Optional[str]:
     """A named ingredient narrows a broad question — unless the routine is asked for ("I use vitamin C in the AM,
-    what's my routine?": the routine, then the ingredient); a named product narrows a serum-only one."""
+    what's my routine?": the routine, then the ingredient) — and a classifier's "not covered"; a named product
+    narrows a serum-only one."""
     asked_routine = [t for t in d.cued if t in ROUTINE_TOPICS]
     if d.topic in BROAD_TOPICS and d.ingredients and asked_routine:
         d.topic = asked_routine[0]
@@ -479,7 +480,9 @@ def named_thing_narrows(d: Draft) -> Optional[str]:
         d.topic = "ingredient"
         return "topic=ingredient"
     if d.topic == "not_covered" and not d.area and d.ingredients:
-        d.topic = "ingredient"  # "where does azelaic acid fit in?": what the protocol says of it, or that it doesn't
+        # "where does azelaic acid fit in?": what the protocol says of it, or that it doesn't — the vocabulary
+        # outranks the classifier's guess on a word it was never trained on (a synonym added later)
+        d.topic = "ingredient"
         return "topic=ingredient"
     if d.topic == "not_covered" and not d.area and d.product not in (None, "serum"):
         d.topic = "product"  # "does it matter what cleanser I use?": what the protocol says of cleansers

@@ -46,6 +46,13 @@ class Strict(BaseModel):
         allow_mutation = False
 
 
+def not_blank(cls, value: str) -> str:
+    """A text field's validator: stripped, and not empty."""
+    if not value.strip():
+        raise ValueError("must not be empty")
+    return value.strip()
+
+
 class Section(Strict):
     title: str
 
@@ -56,11 +63,7 @@ class Fact(Strict):
     source: str
     text: str
 
-    @validator("text")
-    def _not_blank(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("must not be empty")
-        return value.strip()
+    _not_blank = validator("text", allow_reuse=True)(not_blank)
 
 
 class Step(Strict):
@@ -207,6 +210,15 @@ class Phrase(Strict):
     source: Optional[str] = None
 
 
+class Assistant(Strict):
+    """Who the assistant is: its one name, in the bot's greeting and as the widget's title (the demo page's
+    data-title comes from here)."""
+
+    name: str
+
+    _not_blank = validator("name", allow_reuse=True)(not_blank)
+
+
 class Button(Strict):
     title: str
     payload: str
@@ -305,6 +317,7 @@ Vocabulary = Dict[str, Dict[str, List[str]]]
 
 class KnowledgeBase(Strict):
     version: int
+    assistant: Assistant
     sections: Dict[str, Section]
     overview: Fact
     steps: List[Step]

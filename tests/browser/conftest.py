@@ -8,6 +8,7 @@ from typing import Iterator
 
 import pytest
 
+from scripts import packages
 from scripts.stack import Stack, free_port
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
@@ -18,13 +19,11 @@ REPLY_MS = 30_000
 
 
 def chromium_path() -> str:
-    """Debian's Chromium; in CI its absence is a failure, elsewhere a skip (`apt-get install chromium`)."""
+    """Debian's Chromium; its absence is a failure, not a skip (`make test` installs it, scripts/packages.py)."""
     if Path(CHROMIUM).exists() or shutil.which(CHROMIUM):
         return CHROMIUM
-    message = f"Chromium not found at {CHROMIUM}: install it with `apt-get install chromium` (.ci/run does)"
-    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-        pytest.fail(message)
-    pytest.skip(message)
+    pytest.fail(f"Chromium not found at {CHROMIUM}: `make test` installs it as root, else run "
+                f"`{packages.install_command(['chromium'])}`")
 
 
 def root_conftest(request):

@@ -11,6 +11,7 @@ from typing import List
 import pytest
 
 from demo_server import demo_page
+from scripts.webserver import widget_attributes
 
 WEB = Path(__file__).resolve().parents[2] / "web"
 BUNDLE = WEB / "dist" / "widget.js"
@@ -68,16 +69,54 @@ def test_demo_page_embeds_the_widget_pointing_at_the_rasa_server(demo_server):
     assert body == BUNDLE.read_text(encoding="utf-8")
 
 
-def test_demo_page_previews_other_widget_settings_escaped(demo_server):
-    status, _, body = fetch(demo_server + "/?title=%22%3E%3Cscript%3Ealert(1)%3C/script%3E&primary-color=red"
-                                          "&server-url=http://evil.example")
+def test_nothing_in_the_url_reaches_the_page(demo_server):
+    """The widget's settings are the page's own; a crafted link cannot add text, links or another server."""
+    status, _, plain = fetch(demo_server + "/")
+    status, _, crafted = fetch(demo_server + "/?title=%22%3E%3Cscript%3Ealert(1)%3C/script%3E&primary-color=red"
+                                             "&greeting=%5Bverify%5D(https://evil.example)&server-url=http://evil.example")
     assert status == 200
-    assert 'data-title="&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"' in body
-    assert 'data-primary-color="red"' in body
-    assert "evil.example" not in body and "<script>alert" not in body
+    assert crafted == plain
+    assert "evil.example" not in crafted and "alert(1)" not in crafted
+
+
+def headers_of(url: str):
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return response.headers
+    except urllib.error.HTTPError as error:
+        return error.headers
+
+
+@pytest.mark.parametrize("path", ["/", "/widget.js", "/nothing-here"])
+def test_every_response_carries_the_protective_headers(demo_server, path):
+    headers = headers_of(demo_server + path)
+    policy = dict(part.strip().split(" ", 1) for part in headers["Content-Security-Policy"].split(";"))
+    assert policy["default-src"] == "'none'" and policy["script-src"] == "'self'"
+    assert policy["connect-src"] == "http://localhost:5999 ws://localhost:5999"  # only the Rasa server
+    assert policy["frame-ancestors"] == "'none'" and headers["X-Frame-Options"] == "DENY"
+    assert headers["Referrer-Policy"] == "no-referrer"
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert "python" not in headers["Server"].lower() and not re.search(r"\d", headers["Server"]), headers["Server"]
 
 
 @pytest.mark.parametrize("path", ["/package.json", "/src/index.js", "/node_modules/", "/demo/index.html",
                                   "/dist/widget.js", "/../scripts/webserver.py", "/%2e%2e/pyproject.toml"])
 def test_nothing_else_in_web_is_served(demo_server, path):
     assert fetch(demo_server + path)[0] == 404
+
+
+def test_the_demo_page_says_what_the_protocol_says(demo_server, kb):
+    """The brand page's ritual gives the protocol's amount (a pea-sized amount), not "a few drops"."""
+    apply = next(step for step in kb.steps if step.id == "apply_serum")
+    assert "pea-sized amount" in apply.text
+    _, _, body = fetch(demo_server + "/")
+    ritual = re.search(r"<strong>Apply\.</strong>([^<]+)", body).group(1)
+    assert "pea-sized amount" in ritual and "drop" not in ritual.lower(), ritual
+
+
+def test_the_widget_takes_the_assistant_name_and_greeting_from_the_knowledge_base(kb):
+    renamed = kb.copy(update={"assistant": kb.assistant.copy(update={"name": "Ava"})})
+    attributes = widget_attributes(None, renamed)
+    assert 'data-title="Ava"' in attributes
+    assert re.search(r'data-greeting="Hi, I&#x27;m the Ava\. ', attributes)
+    assert "Lumé skincare guide" not in attributes

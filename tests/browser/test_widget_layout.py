@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import re
+import json
 from typing import Dict, List, Tuple
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from widget_steps import ABSORB_RANGE, ask, bot_said, launcher, open_chat, panel, textbox
+from widget_steps import ABSORB_RANGE, ask, bot_said, connected, launcher, open_chat, panel, textbox
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
@@ -79,6 +80,18 @@ def test_accessible_names_and_focus(page, demo_url):
     expect(launcher(page)).to_be_focused()
 
 
+def test_one_name_for_the_assistant_in_the_widget_and_the_bot(page, demo_url, kb):
+    """The knowledge base's one name: the widget's title, its greeting, and what the bot says when greeted."""
+    name = kb.assistant.name
+    open_chat(page, demo_url)
+    expect(page.get_by_role("dialog", name=name)).to_be_visible()
+    expect(page.locator(".message.bot").first).to_contain_text(f"I'm the {name}")
+    ask(page, "hi")
+    expect(bot_said(page, "Tell me about your skin")).to_contain_text(f"I'm the {name}")
+    ask(page, "am I talking to a bot?")
+    expect(bot_said(page, "virtual assistant")).to_contain_text(f"I'm the {name}")
+
+
 def test_send_button_sends_too(page, demo_url):
     open_chat(page, demo_url)
     textbox(page).fill("how long should the serum absorb?")
@@ -94,9 +107,25 @@ def test_colour_contrast_meets_wcag_aa(page, demo_url):
     assert low_contrast(page) == []
 
 
+SET_ATTRIBUTES_JS = """new MutationObserver((_, observer) => {
+    const tag = document.querySelector('script[src$="widget.js"]');
+    if (!tag) return;
+    for (const [name, value] of Object.entries(ATTRIBUTES)) tag.setAttribute(`data-${name}`, value);
+    observer.disconnect();
+}).observe(document, {childList: true, subtree: true});"""
+
+
+def with_attributes(page: Page, attributes: Dict[str, str]) -> None:
+    """The demo page as served, its widget tag's data- attributes set as a brand's page would set them
+    (as soon as the tag is parsed, before the deferred widget script runs)."""
+    page.add_init_script(f"const ATTRIBUTES = {json.dumps(attributes)};\n{SET_ATTRIBUTES_JS}")
+
+
 def test_a_light_brand_colour_still_gets_readable_text(page, demo_url):
     """data-primary-color is the brand's choice; the widget picks text colours that stay readable on it."""
-    open_chat(page, demo_url + "?primary-color=%23ffd400&title=Sunny+helper&greeting=Hello+from+**Sunny**")
+    brand = {"primary-color": "#ffd400", "title": "Sunny helper", "greeting": "Hello from **Sunny**"}
+    with_attributes(page, brand)
+    open_chat(page, demo_url)
     expect(page.get_by_role("dialog", name="Sunny helper")).to_be_visible()
     expect(page.locator(".message.bot strong")).to_have_text("Sunny")
     ask(page, "hi")
@@ -129,12 +158,16 @@ def test_phone_gets_a_full_screen_panel_without_horizontal_scroll(browser, demo_
 
 
 def test_a_reminder_while_the_panel_is_closed_shows_an_unread_badge(page, demo_url):
+    """Closed right after asking, before any reply can arrive: the reply and the reminder both count as unread,
+    however long the machine takes (no race with the reminder's 5 seconds)."""
     open_chat(page, demo_url)
+    connected(page)
     ask(page, "remind me in 5 seconds")
-    expect(bot_said(page, "remind you in 5 seconds")).to_be_visible()
     page.keyboard.press("Escape")
-    expect(page.locator(".badge")).to_have_text("1")
-    expect(launcher(page)).to_have_accessible_description("1 new message")
+    expect(page.locator(".badge")).to_have_text("1")  # "I'll remind you in 5 seconds"
+    expect(page.locator(".badge")).to_have_text("2")  # and the reminder, unprompted
+    expect(launcher(page)).to_have_accessible_description("2 new messages")
     launcher(page).click()
+    expect(bot_said(page, "remind you in 5 seconds")).to_be_visible()
     expect(bot_said(page, "Time's up")).to_be_visible()
     expect(page.locator(".badge")).to_be_hidden()

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from fake_socket_server import FakeSocketServer
 from demo_server import demo_page
 from scripts.stack import free_port
-from widget_steps import ask, bot_messages, open_chat, pwned, textbox, user_messages
+from widget_steps import ask, bot_messages, open_chat, pwned, textbox, user_messages, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -101,20 +101,34 @@ def test_the_log_follows_new_messages(page, fake_page_url, online):
         expect(bot_messages(page)).to_have_count(i + 2)  # the greeting, then one reply per message
     at_bottom = "() => { const log = document.querySelector('[data-chat-widget]').shadowRoot.querySelector('.log');" \
                 " return log.scrollHeight > log.clientHeight && log.scrollTop + log.clientHeight >= log.scrollHeight - 2; }"
-    page.wait_for_function(at_bottom, timeout=5_000)
+    wait_until(page, at_bottom, timeout=5)
+
+
+#: Records the connection status each time the typing dots appear.
+RECORD_TYPING = """() => {
+    window.__typingShown = [];
+    const root = document.querySelector('[data-chat-widget]').shadowRoot;
+    const typing = root.querySelector('.typing');
+    new MutationObserver(() => {
+        if (!typing.hidden) window.__typingShown.push(root.querySelector('.panel').dataset.status);
+    }).observe(typing, {attributes: true, attributeFilter: ['hidden']});
+}"""
 
 
 def test_unreachable_server_shows_it_queues_and_recovers(page, fake_page_url, fake):
     open_chat(page, fake_page_url)  # nothing listens on the server's port yet
     status = page.get_by_role("status").filter(has_text="Can't reach the assistant")
     expect(status).to_be_visible()
+    page.evaluate(RECORD_TYPING)
     ask(page, "hello while offline")
     expect(user_messages(page).last).to_contain_text("hello while offline")  # kept, to send later
+    assert page.evaluate("() => window.__typingShown") == []  # no dots: nothing has gone to anyone yet
 
     fake.start()
     try:
         expect(status).to_be_hidden(timeout=20_000)  # socket.io retries on its own
         expect(bot_messages(page).last).to_have_text(re.compile("Noted"))
+        assert page.evaluate("() => window.__typingShown") == ["online"]  # once it was really sent
         sent = fake.received[-1]
         assert sent["message"] == "hello while offline"
         assert sent["session_id"] in fake.issued  # the id the server confirmed, not one of the widget's own

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import time
 from typing import Pattern, Union
 
 from playwright.sync_api import Locator, Page, expect
@@ -55,3 +56,12 @@ def pwned(page: Page):
 
 
 ABSORB_RANGE = re.compile(r"5\s*[–-]\s*15 minutes")
+
+
+def wait_until(page: Page, predicate: str, timeout: float = 10.0) -> None:
+    """Poll ``predicate`` (a JS function) until it returns true. Not ``page.wait_for_function``: that evaluates a
+    string inside the page, which the demo page's Content-Security-Policy (no 'unsafe-eval') refuses."""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(predicate):
+        assert time.monotonic() < deadline, f"not true after {timeout}s: {predicate}"
+        page.wait_for_timeout(100)

@@ -1,7 +1,9 @@
 """What the Rasa server exposes: the HTTP API only with a token, CORS (and socket.io's Origin check) only for
-configured origins, quiet logs."""
+configured origins, quiet logs (no user text, no token, no traceback for a closed websocket)."""
 from __future__ import annotations
 
+import logging
+import sys
 import uuid
 from pathlib import Path
 from typing import Iterator
@@ -9,10 +11,12 @@ from typing import Iterator
 import pytest
 import socketio
 
+from addons import rasa_tuning
+
 from scripts.stack import Stack, free_port
 from tests.conftest import make_stack
 from tests.reliability.conftest import running, send, text_of
-from tests.socketio_client import SocketChat
+from tests.socketio_client import SocketChat, WidgetClient
 
 pytestmark = pytest.mark.e2e
 
@@ -125,3 +129,33 @@ async def test_socketio_origin_follows_cors_origins(api_stack, transports):
     assert await _socket_origin_allowed(api_stack, BRAND, transports)
     assert not await _socket_origin_allowed(api_stack, EVIL, transports)
     assert not await _socket_origin_allowed(api_stack, "http://localhost:8080", transports)
+
+
+async def test_a_closed_websocket_logs_no_traceback(default_stack):
+    """Sanic logged it as the websocket's handler returned, right after the close; by the end of the later visits
+    (each a handshake and a reply on the same event loop) the first ones' would long be in the log."""
+    for _ in range(3):  # what the widget does over a websocket: join a session, ask, read the reply, leave
+        async with WidgetClient(default_stack.rasa_url, transports=["websocket"]) as widget:
+            await widget.ask("how long should the serum absorb?", r"5\s*[–-]\s*15 minutes")
+    logs = _logs(default_stack)
+    assert "Traceback" not in logs and "Invalid response type" not in logs, logs[-3000:]
+
+
+def test_only_the_closed_websocket_error_is_silenced():
+    """Sanic's other errors still reach the log, with their traceback."""
+    from sanic.exceptions import ServerError
+
+    def record(error: Exception, uri: str) -> logging.LogRecord:
+        try:
+            raise error
+        except Exception:
+            return logging.LogRecord("sanic.error", logging.ERROR, __file__, 1,
+                                     "Exception occurred while handling uri: %s", (repr(uri),), sys.exc_info())
+
+    quiet = rasa_tuning.ClosedWebsocketFilter()
+    websocket = "ws://localhost:1/socket.io/?EIO=4&transport=websocket&sid=x"
+    assert not quiet.filter(record(ServerError("Invalid response type None (need HTTPResponse)"), websocket))
+    assert quiet.filter(record(ServerError("Invalid response type None (need HTTPResponse)"),
+                               "http://localhost:1/webhooks/rest/webhook"))
+    assert quiet.filter(record(ServerError("something else broke"), websocket))
+    assert quiet.filter(record(ValueError("Invalid response type None"), websocket))

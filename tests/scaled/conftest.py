@@ -1,13 +1,12 @@
 """The scaled-out assistant for real: PostgreSQL, Redis, two Rasa replicas, the action server, nginx.
 
 All on loopback, on free ports, with data in a temporary folder, started once for this folder and always
-stopped. Without Debian's postgresql, redis-server and nginx the tests skip — except under CI, where a
-missing package is a failure (.ci/run installs them).
+stopped. Debian's postgresql, redis-server and nginx are needed (`make test` installs them, scripts/packages.py):
+without them the tests fail, naming the command that installs them.
 """
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -15,19 +14,18 @@ from typing import Iterator, List, Tuple
 
 import pytest
 
-from scripts.scaled import Redis, Scaled, missing_packages
+from scripts import packages
+from scripts.scaled import Redis, Scaled
 from scripts.stack import MODEL, Stack, free_port
 from tests.conftest import Conversation
 
 
 def require_packages() -> None:
-    missing = missing_packages()
-    if not missing:
-        return
-    reason = f"needs the Debian packages {', '.join(missing)} (`apt-get install {' '.join(missing)}`)"
-    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-        pytest.fail(reason)
-    pytest.skip(reason)
+    """A missing package is a failure, not a skip."""
+    absent = packages.missing(packages.NEEDS["scaled"])
+    if absent:
+        pytest.fail(f"needs the Debian packages {', '.join(absent)}: `make test` installs them as root, else run "
+                    f"`{packages.install_command(absent)}`")
 
 
 @pytest.fixture(scope="module")

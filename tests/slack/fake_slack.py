@@ -16,6 +16,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from aiohttp import web
 
+from actions.knowledge import load_knowledge
 from scripts.stack import Stack, free_port
 
 TOKEN = "xoxb-test-token-not-real"
@@ -180,6 +181,6 @@ class SlackClient:
         """
         status, _ = self.dm("hi", user, channel)
         assert status == 200
-        greeting = self.slack.wait_for_post(channel, "exosome-serum guide")
+        greeting = self.slack.wait_for_post(channel, load_knowledge().assistant.name)  # the bot's greeting
         posts = self.slack.posts(channel)
         return posts[:posts.index(greeting)]

@@ -166,3 +166,13 @@ def test_every_id_the_answers_name_is_declared_in_uses():
                for b in re.findall(r'"(\w+)"', group)}
     assert said <= set(query.USES["phrases"]), said - set(query.USES["phrases"])
     assert pressed <= set(query.USES["buttons"]), pressed - set(query.USES["buttons"])
+
+
+def test_the_assistant_has_one_non_empty_name():
+    data = raw()
+    data["assistant"]["name"] = "  "
+    with pytest.raises(KnowledgeBaseError, match=r"assistant\.name: must not be empty"):
+        parse_knowledge(dump(data))
+    del data["assistant"]
+    with pytest.raises(KnowledgeBaseError, match=r"assistant: field required"):
+        parse_knowledge(dump(data))

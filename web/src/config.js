@@ -1,7 +1,7 @@
 /** Widget settings, read from the embedding <script> tag's data- attributes. */
 
 export const DEFAULTS = Object.freeze({
-  title: "Skincare assistant",
+  title: "Chat", // a label, not a name: the assistant's name is the page's data-title (the knowledge base's)
   primaryColor: "#5b3f8c",
   greeting: "Hi! I can guide you through your exosome-serum routine. Ask me anything, or say **walk me through it**.",
   socketPath: "/socket.io",

@@ -20,14 +20,16 @@ export function confirmedSessionId(data) {
 export class Connection {
   /**
    * @param {{serverUrl: string, socketPath: string, sessionId: ?string}} options  sessionId: the server's, if any yet
-   * @param {{onMessage: Function, onStatus: Function, onSession: Function}} handlers
-   *   status: connecting | online | reconnecting | offline; onSession(id): the server confirmed (or issued) an id
+   * @param {{onMessage: Function, onStatus: Function, onSession: Function, onSent: Function}} handlers
+   *   status: connecting | online | reconnecting | offline; onSession(id): the server confirmed (or issued) an id;
+   *   onSent: a message really left (now, or once back online)
    */
-  constructor({ serverUrl, socketPath, sessionId }, { onMessage, onStatus, onSession }) {
+  constructor({ serverUrl, socketPath, sessionId }, { onMessage, onStatus, onSession, onSent }) {
     this.sessionId = sessionId || null;
     this.outbox = [];
     this.online = false;
     this.onStatus = onStatus;
+    this.onSent = onSent;
     this.socket = io(serverUrl, { path: socketPath, reconnectionDelayMax: 10000, timeout: 10000 });
     // The server issues the session id (a signed token) and confirms it; we present it again on every
     // reconnect, so the conversation goes on. An id it did not issue gets a new session.
@@ -68,5 +70,6 @@ export class Connection {
 
   emit(text) {
     this.socket.emit("user_uttered", { message: text, session_id: this.sessionId });
+    this.onSent();
   }
 }

@@ -41,8 +41,7 @@ function mount(document, window, config) {
       conversation.dropButtons();
       view.clearQuickReplies();
       view.addMessage(conversation.add({ from: "user", text: shownAs, ts: Date.now() }));
-      view.setTyping(true);
-      connection.send(text);
+      connection.send(text); // the typing dots only once it has really gone (not while offline)
     },
     onToggle(isOpen) {
       panelState.set(openKey, isOpen ? "1" : "");
@@ -57,6 +56,7 @@ function mount(document, window, config) {
       onMessage: ({ text, buttons }) => view.addMessage(conversation.add({ from: "bot", text, buttons, ts: Date.now() })),
       onStatus: (status) => view.setStatus(status),
       onSession: (id) => conversation.setSession(id),
+      onSent: () => view.setTyping(true),
     },
   );
   if (panelState.get(openKey)) view.open({ focus: false });

@@ -26,7 +26,7 @@ const TEMPLATE = `
     </button>
   </header>
   <p class="status" role="status" hidden></p>
-  <ol class="log" role="log" aria-live="polite" aria-label="Conversation" tabindex="0"></ol>
+  <div class="log" role="log" aria-live="polite" aria-label="Conversation" tabindex="0"></div>
   <p class="typing" hidden><span class="sr-only">The assistant is typing</span><span class="dot"></span><span class="dot"></span><span class="dot"></span></p>
   <form class="composer">
     <label class="sr-only" for="input">Type your message</label>
@@ -40,6 +40,27 @@ const TEMPLATE = `
 </section>`;
 
 const timeFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
+/** Where the panel fills the screen (styles.css): there it is a modal dialog and the page behind stays put. */
+const FULL_SCREEN = "(max-width: 600px)";
+const FOCUSABLE = "button, input, [tabindex='0']";
+
+/** Stops the page behind a full-screen panel from scrolling; gives back the page's own overflow after. */
+class ScrollLock {
+  constructor(document) {
+    this.elements = [document.documentElement, document.body];
+    this.saved = null;
+  }
+
+  set(locked) {
+    if (locked && !this.saved) {
+      this.saved = this.elements.map((el) => el.style.overflow);
+      this.elements.forEach((el) => { el.style.overflow = "hidden"; });
+    } else if (!locked && this.saved) {
+      this.elements.forEach((el, i) => { el.style.overflow = this.saved[i]; });
+      this.saved = null;
+    }
+  }
+}
 
 /** The reply's last line "_Source: …_" becomes a small, muted paragraph of its own (it cites, it is not the
  *  answer) — wherever markdown put it: the answer's last paragraph, or the last item of a numbered routine. */
@@ -73,6 +94,8 @@ export class ChatView {
     this.onToggle = onToggle;
     this.unread = 0;
     this.typingTimer = null;
+    this.fullScreen = this.window.matchMedia(FULL_SCREEN);
+    this.scrollLock = new ScrollLock(root.ownerDocument);
     const $ = (selector) => root.querySelector(selector);
     Object.assign(this, {
       launcher: $(".launcher"), badge: $(".badge"), unreadText: $("#unread"), panel: $(".panel"),
@@ -89,8 +112,11 @@ export class ChatView {
       if (event.key === "Escape") {
         event.preventDefault();
         this.close();
-      }
+      } else if (event.key === "Tab" && this.isModal) this.keepFocusInside(event);
     });
+    const resized = () => this.updateModal();
+    if (this.fullScreen.addEventListener) this.fullScreen.addEventListener("change", resized);
+    else this.fullScreen.addListener(resized); // Safari before 14
     this.form.addEventListener("submit", (event) => {
       event.preventDefault();
       const text = this.input.value.trim();
@@ -104,11 +130,38 @@ export class ChatView {
     return !this.panel.hidden;
   }
 
+  get isModal() {
+    return this.isOpen && this.fullScreen.matches;
+  }
+
+  /** Full screen (phones): a modal dialog, the page behind neither scrolls nor takes focus. */
+  updateModal() {
+    this.panel.setAttribute("aria-modal", String(this.isModal));
+    this.scrollLock.set(this.isModal);
+  }
+
+  /** Tab and Shift+Tab go round the panel's controls while it is modal. */
+  keepFocusInside(event) {
+    const controls = [...this.panel.querySelectorAll(FOCUSABLE)].filter((el) => el.getClientRects().length);
+    if (!controls.length) return;
+    const first = controls[0];
+    const last = controls[controls.length - 1];
+    const current = this.root.activeElement;
+    if (event.shiftKey && (current === first || !controls.includes(current))) {
+      event.preventDefault();
+      last.focus();
+    } else if (!event.shiftKey && (current === last || !controls.includes(current))) {
+      event.preventDefault();
+      first.focus();
+    }
+  }
+
   /** ``focus``: false when restoring an open panel after a reload (do not steal the page's focus). */
   open({ focus = true } = {}) {
     this.panel.hidden = false;
     this.launcher.hidden = true;
     this.launcher.setAttribute("aria-expanded", "true");
+    this.updateModal();
     this.setUnread(0);
     this.scrollToEnd();
     if (focus) this.input.focus();
@@ -119,6 +172,7 @@ export class ChatView {
     this.panel.hidden = true;
     this.launcher.hidden = false;
     this.launcher.setAttribute("aria-expanded", "false");
+    this.updateModal();
     this.launcher.focus();
     this.onToggle(false);
   }
@@ -132,7 +186,7 @@ export class ChatView {
 
   /** One message: bot text as sanitised markdown, user text as plain text; quick replies under bot text. */
   addMessage(message, { live = true } = {}) {
-    const item = this.element("li", `message ${message.from}`);
+    const item = this.element("div", `message ${message.from}`);
     const bubble = this.element("div", "bubble");
     const who = this.element("span", "sr-only", message.from === "bot" ? "Assistant: " : "You: ");
     const body = this.element("div", "text");

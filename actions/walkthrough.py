@@ -11,6 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.common import kb, question_from, turn_from
 from actions.dialogue import context_for, respond, walk, walkthrough_position
 from actions.knowledge import query
+from actions.knowledge import text as tx
 from actions.knowledge.resolve import SERUM_ASPECTS
 from actions.render import utter
 
@@ -57,6 +58,11 @@ class ActionSetReminder(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[Dict[Text, Any]]:
         base, turn = kb(), turn_from(tracker)
+        question = question_from(tracker, turn)
+        if question.triage.severity or not tx.has(turn.text, base.understanding.reminder):
+            # "it calmed down after 3 days, can I start again?" names a time but asks no reminder: answer it
+            turn.intent = None
+            return respond(dispatcher, tracker, question_from(tracker, turn))
         seconds = query.reminder_delay(base, turn.text)
         utter(dispatcher, base, [query.reminder_set(base, seconds)])
         return [ReminderScheduled(REMINDER_INTENT, trigger_date_time=datetime.now() + timedelta(seconds=seconds),

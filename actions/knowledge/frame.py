@@ -42,6 +42,8 @@ _YES_NO = re.compile(r"^\W*(can|could|should|shall|do|does|did|is|are|am|will|wo
 #: "before or after?", "morning or night?", "gel or cream?": a choice, not a yes/no question.
 _EITHER_OR = re.compile(r"\b\w+\b[^?.!,]{0,25}\bor\b\s+(?!(?:not|no|is|are|do|does|should|can|will|would|"
                         r"shall|am|was|did|have|has|just|maybe|something)\b)\w+", re.I)
+#: A question asking which / what / how: it has no yes or no for an answer.
+_WH = re.compile(r"^\W*(which|what|how|where|when|why|who)\b", re.I)
 _STEP = re.compile(r"\bstep\s*#?\s*(\d)\b", re.I)
 #: Subjects that come from the message's entities, most specific first.
 ENTITY_SUBJECTS = (("ingredient", "ingredient"), ("product", "product"))
@@ -140,9 +142,19 @@ def read_aspect(text: str, kb: KnowledgeBase) -> Optional[str]:
     return min(found)[2] if found else None
 
 
-def read_about(text: str, kb: KnowledgeBase) -> str:
+#: Someone else as the one who would use it: "can she use …", "for him", "should my son …".
+_FOR_THEM = re.compile(r"\b(can|could|should|would|does|do|will|is|may|shall)\s+(she|he|they|my\s+\w+)\b"
+                       r"|\bfor\s+(him|her|them|my\s+\w+)\b|\b(she|he|they)\s+(use|apply|put|layer|try|start|add)\b"
+                       r"|\bher\s+(skin|face)\b|\bhis\s+(skin|face)\b", re.I)
+
+
+def read_about(text: str, kb: KnowledgeBase, theirs: bool = False) -> str:
     """"other" when a question speaks of someone else and not of the user ("buying it for my mom, what should
-    she use?", "and for him?"); "self" otherwise ("my sister is pregnant. how long do I wait?")."""
+    she use?", "and for him?"); "self" otherwise ("my sister is pregnant. how long do I wait?"). Someone else
+    must be the one who would use it, or have facts of their own in the message (``theirs``): in "and the
+    retinol? she didn't say anything" the doctor is no one to answer for."""
+    if not theirs and not _FOR_THEM.search(text):
+        return "self"
     u = kb.understanding
     questions = [text[a:b] for a, b in tx.question_spans(text)]
     for asked in questions:
@@ -311,7 +323,8 @@ def read_frame(turn: "Turn", state: "State", kb: KnowledgeBase) -> Frame:
                   if e.get("entity") in ("skin_type", "skin_tone", "concern", "life_stage", "medication", "medical"))
     gap = find_gap(kb, turn.text, subject, aspect, words)
     verdict = find_verdict(kb, turn.text, subject, turn.time)
-    polarity = read_polarity(turn.text, verdict) if verdict and not either_or else None
+    wh = all(_WH.match(turn.text[a:b].strip()) for a, b in tx.question_spans(turn.text))
+    polarity = read_polarity(turn.text, verdict) if verdict and not either_or and not wh else None  # "which one?": no yes
     order = read_order(turn, kb, aspect, either_or)
     if gap:
         trace.append(("find_gap", gap.id))
@@ -322,7 +335,7 @@ def read_frame(turn: "Turn", state: "State", kb: KnowledgeBase) -> Frame:
     forget = tx.has(turn.text, kb.understanding.forget)
     if forget:
         trace.append(("read_forget", "forget the profile"))
-    about = read_about(turn.text, kb)
+    about = read_about(turn.text, kb, theirs=any(role == "other" for _, _, role in facts))
     proposes = None
     if yes_no and turn.has("ingredient"):  # "vitamin C first and then the exosome on top, right?"
         u = kb.understanding

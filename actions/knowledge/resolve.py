@@ -76,6 +76,7 @@ LOW_INFO_INTENTS = frozenset({None, "nlu_fallback", "help", "out_of_scope", "aff
 #: Of those, the ones that are only a follow-up when they say "where" or "then" ("ok" alone is not a question).
 ACKNOWLEDGEMENTS = frozenset({"affirm", "walkthrough_next", "walkthrough_repeat"})
 _WHERE = re.compile(r"\bwhere\b", re.I)
+_WHY = re.compile(r"^\W*(but\s+|and\s+|ok\s+|so\s+)?why(\s+(is\s+)?that|\s+though|\s+so)?\W*$", re.I)
 _THEN = re.compile(r"^\W*(and\s+|ok\s+|so\s+)?(then|next|after\s+that|afterwards|what\s+next)\b", re.I)
 #: Remembered conditions that come back when the user asks to add something unnamed ("can I use it with it?"):
 #: the conditions that gate active advice, declared once in the query layer.
@@ -290,6 +291,8 @@ def _ellipsis(turn: Turn, state: State) -> Optional[str]:
             or not state.last_topic or state.walkthrough_step is not None):
         return None
     where, then = _WHERE.search(turn.text), _THEN.search(turn.text)
+    if _WHY.match(turn.text):
+        return state.last_topic  # "why?": the last answer, which carries its reason
     if turn.intent in ACKNOWLEDGEMENTS and not (where or then):
         return None
     if where and state.last_topic in ("amount", "step", "absorption", "routine"):
@@ -350,8 +353,9 @@ def about_other(state: State, frame: Frame, tri: Triage) -> State:
     """For a question about someone else, the state with their profile instead of the user's: the facts this
     message gives of them, their conditions, and none of the user's history (it is not theirs)."""
     theirs = [(e, v) for e, v, role in frame.facts if role == "other"]
-    # an age is said of the child asked about ("my son is 15, can he use it?"): it keeps no holder
-    minor = ["minor"] if "minor" in tri.stated() else []
+    # an age is said of the child asked about ("my son is 15, can he use it?"): it keeps no holder, and a parent
+    # asking again for them later ("she also wants vitamin C") still speaks for the same child
+    minor = ["minor"] if "minor" in tri.stated() or "minor" in state.conditions else []
     return replace(state, skin_types=[v for e, v in theirs if e == "skin_type"],
                    skin_tone=next((v for e, v in theirs if e == "skin_tone"), None),
                    concerns=[v for e, v in theirs if e == "concern"], conditions=list(unique(list(tri.others) + minor)),
@@ -698,6 +702,11 @@ def conditions_gate_actives(d: Draft) -> Optional[str]:
     gating = [c for c in d.state.conditions if c in CAUTIONS]
     if not gating or d.tri.severity in INTERRUPTING:
         return None
+    if d.topic in ROUTINE_TOPICS and d.frame.yes_no:
+        # "can I keep doing the routine?" on isotretinoin: whether is the doctor's call, not the routine again
+        d.safety += [c for c in gating if c not in d.safety]
+        d.topic = None
+        return "referral for the routine"
     categories = {i.id: i.category for i in d.kb.ingredients}
     active = any(categories.get(i) in GATED_CATEGORIES for i in d.ingredients)
     if d.topic in ("ingredient", "exfoliation") or d.tri.procedure or active:
@@ -720,12 +729,12 @@ def medical_question(d: Draft) -> Optional[str]:
 def safety_answers_alone(d: Draft) -> Optional[str]:
     """An emergency, a reaction, a flare, an approval claim or a procedure is the answer; after a reaction,
     routine advice waits for a doctor; "will it cure …?" gets the honest no instead of benefits."""
-    if d.tri.severity in INTERRUPTING or d.tri.claim in ALONE_CLAIMS or (d.tri.procedure and d.topic != "not_covered"):
+    if d.tri.severity in INTERRUPTING or d.tri.claim in ALONE_CLAIMS or (d.tri.procedure and not d.area):
         d.topic = None
         return "safety only"
     if d.state.reaction and not d.tri.severity and not d.tri.cleared:
         d.safety = [f"{d.state.reaction}_remembered"] + d.safety
-        if d.topic is None or d.topic in SERUM_USE_TOPICS:
+        if d.topic is None or d.topic in SERUM_USE_TOPICS or (d.topic == "not_covered" and not d.area):
             d.topic = None
         return f"{d.state.reaction} remembered"
     if d.state.procedure and not d.tri.procedure and (d.topic in SERUM_USE_TOPICS or d.ingredients):

@@ -307,6 +307,7 @@ class Understanding(Strict):
     next_step: List[str]
     navigation: List[str]
     restart: List[str]
+    reminder: List[str]
     done_step: List[str]
     waited: List[str]
 

@@ -111,6 +111,8 @@ def test_a_circumstance_in_passing_is_no_verdict_or_gap_of_its_own(frame, text):
     ("and for him?", "other"),
     ("my sister has rosacea. how much do I put on?", "self"),
     ("my boyfriend uses retinol, can I use it with the serum?", "self"),
+    ("and the retinol? she didn't say anything about that one", "self"),  # the doctor, not someone to answer for
+    ("what should my son use?", "other"),
 ])
 def test_whom_the_question_is_about(frame, text, about):
     assert frame(text).about == about

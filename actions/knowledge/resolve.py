@@ -562,6 +562,12 @@ def profile_with_request(d: Draft) -> Optional[str]:
     if d.topic == "profile" and d.facts and wanted:
         d.topic = wanted[0]
         return f"topic={d.topic}"
+    # "normal skin. how much do I use each time?": the question, answered for that skin
+    asked = [t for t in d.cued if t != "profile" and any(tx.in_question(d.turn.text, s) for s in
+                                                            tx.spans(d.turn.text, d.kb.question_cues.get(t, ())))]
+    if d.topic == "profile" and d.facts and asked and "?" in d.turn.text and not d.state.pending_topic:
+        d.topic = asked[0]
+        return f"topic={d.topic} (asked beside the profile)"
     return None
 
 
@@ -638,6 +644,11 @@ def named_step(d: Draft) -> Optional[str]:
         d.topic, d.step = "step", step_numbered(d.kb, number).id
         return f"topic=step {number}"
     named = _step_for(d.turn, d.kb, numbers=False)
+    done = next((stage for stage, words in u.done_stage.items() if tx.has(d.turn.text, words)), None)
+    if done and d.state.walkthrough_step is None and (d.topic in (None, "not_covered", "routine", "step")) \
+            and (_THEN.search(d.turn.text) or re.search(r"\b(what now|now what|what next|next)\b", d.turn.text, re.I)):
+        d.topic, d.step = "step", next_step(d.kb, done)  # "just washed my face, what now?": step 2
+        return f"topic=step after {done}"
     short = len(d.turn.text.split()) <= SHORT_FOLLOW_UP
     if d.state.last_step and d.state.walkthrough_step is None and short and not named \
             and re.search(r"\bnext (one|step)\b|\bafter that\b|\bthen what\b", d.turn.text, re.I):
@@ -742,6 +753,9 @@ def safety_answers_alone(d: Draft) -> Optional[str]:
         if d.frame.aspect not in ASKED_AFTER_PROCEDURE:
             d.topic, d.also = None, None  # "when can I start the serum again?" after a laser: the clinic says
         return "procedure remembered"
+    if d.tri.severity == "mild" and tx.has(d.turn.text, d.kb.triage.about_sensation) and not d.frame.gap:
+        d.topic, d.also = None, None  # "a slight tingle when I put it on, is that normal?": that is the question
+        return "mild sensation asked about"
     if d.tri.claim == "cure" and d.topic in ("benefits", "results", "profile", "adjustments"):
         d.topic = None
         return "cure claim"

@@ -269,6 +269,7 @@ class Triage(Strict):
     chronic: List[str]
     not_used: List[str]
     habitual: List[str]
+    about_sensation: List[str]
     past_reaction: List[str]
     present: List[str]
     brief: List[str]
@@ -308,6 +309,7 @@ class Understanding(Strict):
     navigation: List[str]
     restart: List[str]
     reminder: List[str]
+    done_stage: Dict[str, List[str]]
     done_step: List[str]
     waited: List[str]
 

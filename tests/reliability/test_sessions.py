@@ -160,4 +160,4 @@ async def test_session_request_payloads_of_any_shape_get_a_session(assistant):
         for payload in (None, {}, {"session_id": None}, {"session_id": 42}, "not-a-token", ["x"], {"session_id": "x" * 5000}):
             confirmed = await chat.join(payload=payload)
             assert isinstance(confirmed, str) and conversation_of(confirmed)
-        assert (await asyncio.wait_for(chat.say("hi", "exosome-serum guide"), 30)).strip()
+        assert (await asyncio.wait_for(chat.say("hi", "exosome-serum routine"), 30)).strip()

@@ -17,11 +17,12 @@ MODEL     := $(MODEL_DIR)/assistant.tar.gz
 PYTHON310 ?= $(shell for p in python3.10 $$(ls -d $$(pyenv root 2>/dev/null || echo $$HOME/.pyenv)/versions/3.10.*/bin/python 2>/dev/null | sort -rV); do \
                  "$$p" -c 'import sys; assert sys.version_info[:2] == (3, 10)' >/dev/null 2>&1 && { command -v "$$p"; break; }; done)
 
-.PHONY: help setup train run run-scaled test evaluate explain bench bench-scaled widget clean
+.PHONY: help setup train run run-scaled shell test evaluate explain bench bench-scaled widget clean
 
 help:
 	@echo "make run       set up, train when needed, serve the assistant (REST/socket.io :5005, actions :5055, demo :8080)"
 	@echo "make run-scaled the same behind nginx :5005: 2 Rasa replicas, PostgreSQL, Redis (docs/deployment.md)"
+	@echo "make shell     chat in this terminal, beside a running make run (its action server :5055, a free port of its own)"
 	@echo "make test      set up, train when needed, run the whole test suite"
 	@echo "make train     retrain the model if data/config/domain/knowledge changed"
 	@echo "make evaluate  NLU held-out + cross-validation report, core story report"
@@ -57,6 +58,12 @@ train: $(MODEL)
 
 run: setup $(MODEL)
 	$(PY) -m scripts.serve
+
+# Rasa's shell through the same entry point as the servers (addons/server.py), on a port of its own.
+SHELL_PORT ?= $(shell $(PY) -c 'from scripts.stack import free_port; print(free_port())')
+shell: setup $(MODEL)
+	@mkdir -p var
+	$(PY) -m addons.server shell --model $(MODEL) --endpoints endpoints.yml --port $(SHELL_PORT)
 
 # Installs PostgreSQL, Redis and nginx (Debian packages) if missing; data under var/scaled/.
 run-scaled: setup $(MODEL)

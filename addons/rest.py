@@ -9,9 +9,10 @@ It also logs the user's text when something goes wrong. This subclass:
 * cleans and caps the text (:func:`addons.guard.clean`), with a polite note when it was cut, and
   answers a message left empty itself (the NLU cannot classify a message without tokens);
 * never answers with silence: if the assistant produced nothing (action server down or slow, an
-  internal error) the user gets :data:`addons.guard.FALLBACK_TEXT`;
-* bounds action server calls to ``ACTION_TIMEOUT`` seconds and skips needless schema work
-  (:mod:`addons.rasa_tuning`).
+  internal error) the user gets :data:`addons.guard.FALLBACK_TEXT`.
+
+The Rasa-wide adjustments (the ``ACTION_TIMEOUT`` bound, …) are not this channel's business: the server
+entry point :mod:`addons.server` applies them, whichever channels are configured.
 
 Enable it in ``credentials.yml`` with ``addons.rest.RestInput:`` in place of ``rest:``.
 """
@@ -28,7 +29,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse, ResponseStream
 
-from addons import guard, rasa_tuning
+from addons import guard
 
 #: Bodies above this are refused before parsing (a 2,000-character message needs a few kB).
 MAX_BODY_BYTES = 2_000_000
@@ -112,10 +113,6 @@ class RestInput(RasaRestInput):
     @classmethod
     def name(cls) -> Text:
         return "rest"
-
-    def __init__(self) -> None:
-        super().__init__()
-        rasa_tuning.configure()
 
     async def _reply(self, on_new_message: Callable[[UserMessage], Awaitable[Any]],
                      incoming: Incoming) -> HTTPResponse:

@@ -36,7 +36,7 @@ def main() -> int:
         "    demo page + chat widget: http://localhost:8080/\n"
         "    REST:  curl -s localhost:5005/webhooks/rest/webhook -H 'Content-Type: application/json' \\\n"
         "             -d '{\"sender\": \"me\", \"message\": \"how long should the serum absorb?\"}'\n"
-        "    shell: .venv/bin/rasa shell --endpoints endpoints.yml   (in another terminal)\n"
+        "    shell: make shell   (in another terminal)\n"
         "    Ctrl-C stops everything.\n",
         flush=True,
     )

@@ -30,6 +30,8 @@ API_TOKEN_ENV = "RASA_API_TOKEN"
 #: Both set: the Slack app channel (addons/slack.py, which reads them itself) is switched on.
 SLACK_ENV = ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
 SLACK_CHANNEL = "addons.slack.SlackChannel"
+#: How every Rasa server of the project starts: Rasa's command line, checked and tuned (addons/server.py).
+RASA_SERVER = [str(BIN / "python"), "-m", "addons.server"]
 
 
 def free_port() -> int:
@@ -127,7 +129,7 @@ class Stack:
         origins = [o.strip() for o in env.get(CORS_ENV, "").split(",") if o.strip()]
         if self.web_port and not origins:
             origins = [f"http://localhost:{self.web_port}", f"http://127.0.0.1:{self.web_port}"]
-        args = [str(BIN / "rasa"), "run", "--model", str(self.model), "--port", str(self.rasa_port),
+        args = [*RASA_SERVER, "run", "--model", str(self.model), "--port", str(self.rasa_port),
                 "--credentials", str(self.credentials_file()), "--endpoints", str(self.endpoints_file())]
         if origins:
             args += ["--cors", *origins]
@@ -150,7 +152,7 @@ class Stack:
     def wait_ready(self, timeout: float = 180.0) -> None:
         deadline = time.monotonic() + timeout
         checks = {"actions": f"http://127.0.0.1:{self.action_port}/health",
-                  "rasa": f"http://127.0.0.1:{self.rasa_port}/webhooks/rest/"}
+                  "rasa": f"http://127.0.0.1:{self.rasa_port}/"}  # Rasa's root: there whatever the channels
         if self.web_port and "web" in self.processes:
             checks["web"] = f"http://127.0.0.1:{self.web_port}/"
         pending = dict(checks)

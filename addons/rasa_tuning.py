@@ -63,6 +63,7 @@ def check() -> None:
         run = _resolve("rasa.core.actions.action", "RemoteAction.run")
         if "DEFAULT_REQUEST_TIMEOUT" not in run.__code__.co_names:
             problems.append("rasa.core.actions.action.RemoteAction.run no longer reads DEFAULT_REQUEST_TIMEOUT")
+        problems += _tracker_problems()
     if problems:
         raise RasaMismatch(
             f"addons/rasa_tuning.py adjusts Rasa {RASA_VERSION} and cannot run on this one: "
@@ -72,6 +73,35 @@ def check() -> None:
 
 
 _INHERITED = object()
+
+
+def _tracker_problems() -> List[str]:
+    """What addons/tracker_store.py's recent-turn tracker relies on: Rasa's names and its state fields."""
+    import dis
+
+    from addons import tracker_store
+
+    problems = []
+    for module, path in tracker_store.RASA_NAMES:
+        try:
+            _resolve(module, path)
+        except (ImportError, AttributeError):
+            problems.append(f"{module}.{path} does not exist")
+    if problems:
+        return problems
+    tracker = _resolve("rasa.shared.core.trackers", "DialogueStateTracker")
+
+    def assigned(function: Any) -> set:
+        return {i.argval for i in dis.get_instructions(function) if i.opname == "STORE_ATTR"}
+
+    state = assigned(tracker._reset) | {"slots"}
+    if state != tracker_store.STATE_FIELDS:
+        problems.append(f"DialogueStateTracker._reset resets {sorted(state)}, "
+                        f"not the state addons/tracker_store.py snapshots ({sorted(tracker_store.STATE_FIELDS)})")
+    unknown = assigned(tracker.__init__) - state - tracker_store.NOT_STATE
+    if unknown:
+        problems.append(f"DialogueStateTracker has attributes addons/tracker_store.py does not know: {sorted(unknown)}")
+    return problems
 
 
 def _replace(owner: Any, name: str, value: Any) -> None:

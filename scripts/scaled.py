@@ -323,16 +323,11 @@ class Scaled:
             for replica in self.rasa:
                 replica.wait_ready(timeout)
             self.nginx.start()
-            self._wait_web(timeout)
+            self.front.wait_ready(timeout)  # the action server and the demo page
         except BaseException:
             self.stop()
             raise
         return self
-
-    def _wait_web(self, timeout: float) -> None:
-        web = self.front.processes.get("web")
-        if web is not None:
-            wait_for("the demo page", lambda: http_ok(f"http://127.0.0.1:{self.web_port}/"), web, timeout)
 
     @property
     def processes(self) -> Dict[str, subprocess.Popen]:

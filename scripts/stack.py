@@ -149,13 +149,16 @@ class Stack:
         self.wait_ready(timeout)
         return self
 
-    def wait_ready(self, timeout: float = 180.0) -> None:
+    def health_url(self, name: str) -> str:
+        """Where server ``name`` answers 200 once it is ready."""
+        return {"actions": f"http://127.0.0.1:{self.action_port}/health",
+                "rasa": f"http://127.0.0.1:{self.rasa_port}/",  # Rasa's root: there whatever the channels
+                "web": f"http://127.0.0.1:{self.web_port}/"}[name]
+
+    def wait_ready(self, timeout: float = 180.0, names: Optional[List[str]] = None) -> None:
+        """Wait until every started server (or those named) answers; raise if one exits or time runs out."""
         deadline = time.monotonic() + timeout
-        checks = {"actions": f"http://127.0.0.1:{self.action_port}/health",
-                  "rasa": f"http://127.0.0.1:{self.rasa_port}/"}  # Rasa's root: there whatever the channels
-        if self.web_port and "web" in self.processes:
-            checks["web"] = f"http://127.0.0.1:{self.web_port}/"
-        pending = dict(checks)
+        pending = {name: self.health_url(name) for name in (names or self.processes)}
         while pending:
             for name, url in list(pending.items()):
                 process = self.processes.get(name)

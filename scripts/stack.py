@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Dict, List, Optional
 
 from scripts import stores
+from scripts.supervise import Child
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -32,6 +33,10 @@ SLACK_ENV = ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
 SLACK_CHANNEL = "addons.slack.SlackChannel"
 #: How every Rasa server of the project starts: Rasa's command line, checked and tuned (addons/server.py).
 RASA_SERVER = [str(BIN / "python"), "-m", "addons.server"]
+
+
+#: What the supervisor's log lines call each server.
+SERVER_NAMES = {"actions": "the action server", "rasa": "the Rasa server", "web": "the demo page"}
 
 
 def free_port() -> int:
@@ -110,14 +115,23 @@ class Stack:
         return env
 
     def _spawn(self, name: str, args: List[str]) -> subprocess.Popen:
-        out = subprocess.DEVNULL if self.quiet else None
-        if self.quiet:
-            log = open(self.workdir / f"{name}-{self.rasa_port}.log", "wb")
-            out = log
+        out = None
+        if self.quiet:  # appended to: a restarted server's log keeps why the last one stopped
+            out = open(self.workdir / f"{name}-{self.rasa_port}.log", "ab")
         process = subprocess.Popen(args, cwd=ROOT, env=self._env(), stdout=out, stderr=subprocess.STDOUT,
                                    start_new_session=True)
+        if out is not None:
+            out.close()  # the child has its own copy
         self.processes[name] = process
         return process
+
+    def children(self, names: Optional[Dict[str, str]] = None) -> List[Child]:
+        """The servers started so far, for the supervisor (scripts/supervise.py)."""
+        names = {**SERVER_NAMES, **(names or {})}
+        starts = {"actions": self.start_actions, "rasa": self.start_rasa, "web": self.start_web}
+        return [Child(names[name], lambda name=name: self.processes.get(name), starts[name],
+                      lambda name=name: http_ok(self.health_url(name), timeout=1))
+                for name in list(self.processes)]
 
     def start_actions(self) -> None:
         self.workdir.mkdir(parents=True, exist_ok=True)

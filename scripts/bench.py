@@ -4,9 +4,10 @@ N simulated users talk at once over REST on loopback, each sending its turns one
 assistant's conversations hit the custom actions). Prints msg/s, latency percentiles, errors, peak RSS
 of the Rasa server and the action server, readiness after start, and the ratios against stock.
 
-Then a long-conversation scenario on this assistant alone: a few users each talk for 510 turns, and it
-prints the median reply time around turn 50 (turns 41-60) and around turn 500 (491-510): the cost of a
-turn must not grow with the conversation (target: at most 1.5x).
+Then a long-conversation scenario on this assistant alone: one conversation talks for 510 turns, and from
+its turn 450 a new one takes turns with it, one request at a time; it prints the median reply time around
+turn 50 (turns 41-60 of the new one) and around turn 500 (491-510 of the long one), measured side by side:
+the cost of a turn must not grow with the conversation (target: at most 1.5x).
 
     python -m scripts.bench                      # 20 users x 8 turns, stock built in a temp dir
     python -m scripts.bench --stock-dir build/bench-stock   # keep (and reuse) the stock project
@@ -107,31 +108,40 @@ class Result:
 
 @dataclass
 class LongResult:
-    """Reply times by turn number (1-based) over all users of the long-conversation scenario."""
+    """Reply times by turn number (1-based) of the long conversation ("long") and of the new one ("new").
 
-    users: int
+    One request at a time: the long conversation first talks alone up to turn 450, then the two take turns,
+    so the long one's turns 491-510 and the new one's turns 41-60 are measured side by side in time, under
+    the same load, and neither waits behind the other on the Rasa server's one event loop.
+    """
+
     turns: int
-    by_turn: Dict[int, List[float]] = field(default_factory=dict)
+    by_turn: Dict[str, Dict[int, List[float]]] = field(default_factory=lambda: {"long": {}, "new": {}})
     errors: int = 0
 
-    def median_ms(self, turns: range) -> float:
-        times = sorted(t for n in turns for t in self.by_turn.get(n, []))
+    def median_ms(self, turns: range, conversation: str) -> float:
+        times = sorted(t for n in turns for t in self.by_turn[conversation].get(n, []))
         return 1000 * statistics.median(times) if times else float("nan")
 
     @property
+    def medians(self) -> Dict[str, float]:
+        return {"turn 50": self.median_ms(LONG_WINDOWS["turn 50"], "new"),
+                "turn 500": self.median_ms(LONG_WINDOWS["turn 500"], "long")}
+
+    @property
     def ratio(self) -> float:
-        first, last = (self.median_ms(window) for window in LONG_WINDOWS.values())
+        first, last = self.medians.values()
         return last / first if first else float("nan")
 
     def summary(self) -> Dict[str, object]:
-        return {"users": self.users, "turns": self.turns, "errors": self.errors, "ratio": round(self.ratio, 2),
-                **{f"{name} median_ms": round(self.median_ms(w), 1) for name, w in LONG_WINDOWS.items()}}
+        return {"turns": self.turns, "errors": self.errors, "ratio": round(self.ratio, 2),
+                **{f"{name} median_ms": round(value, 1) for name, value in self.medians.items()}}
 
     def report(self) -> str:
-        medians = ", ".join(f"{name} ({w.start}-{w.stop - 1}) median {self.median_ms(w):.0f} ms"
+        medians = ", ".join(f"{name} ({w.start}-{w.stop - 1}) median {self.medians[name]:.0f} ms"
                             for name, w in LONG_WINDOWS.items())
         verdict = "✓" if self.ratio <= LONG_TARGET else "✗"
-        return (f"long conversations, {self.users} users x {self.turns} turns: {medians}: "
+        return (f"long conversation ({self.turns} turns) beside a new one: {medians}: "
                 f"{self.ratio:.2f}x (target <= {LONG_TARGET}x {verdict}), errors {self.errors}")
 
 
@@ -216,32 +226,34 @@ async def _user(session: aiohttp.ClientSession, url: str, sender: str, script: S
             result.problems[problem] = result.problems.get(problem, 0) + 1
 
 
-async def _long_user(session: aiohttp.ClientSession, url: str, sender: str, texts: Sequence[str],
-                     result: LongResult) -> None:
-    for n in range(1, result.turns + 1):
+def run_long(url: str, scripts: Sequence[Sequence[str]], turns: int) -> LongResult:
+    """A conversation of ``turns`` turns, cycling through every turn of ``scripts``, and a new one beside it
+    from the turn that lines their windows up (see :class:`LongResult`)."""
+    texts = [text for script in scripts for text in script]
+    result = LongResult(turns)
+    offset = LONG_WINDOWS["turn 500"].start - LONG_WINDOWS["turn 50"].start  # the new one starts at 450
+    tag = time.time_ns()
+
+    async def turn(session: aiohttp.ClientSession, conversation: str, n: int) -> None:
+        shift = 0 if conversation == "long" else offset  # both send the same message at the same moment
         started = time.perf_counter()
         try:
-            async with session.post(url, json={"sender": sender, "message": texts[(n - 1) % len(texts)]}) as response:
+            async with session.post(url, json={"sender": f"bench-{conversation}-{tag}",
+                                               "message": texts[(n - 1 + shift) % len(texts)]}) as response:
                 problem = _problem(response.status, await response.json(content_type=None))
         except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as error:
             problem = type(error).__name__
         if problem is None:
-            result.by_turn.setdefault(n, []).append(time.perf_counter() - started)
+            result.by_turn[conversation].setdefault(n, []).append(time.perf_counter() - started)
         else:
             result.errors += 1
 
-
-def run_long(url: str, scripts: Sequence[Sequence[str]], users: int, turns: int) -> LongResult:
-    """``users`` conversations of ``turns`` turns each at once, cycling through every turn of ``scripts``."""
-    texts = [text for script in scripts for text in script]
-    result = LongResult(users, turns)
-
     async def drive() -> None:
-        timeout = aiohttp.ClientTimeout(total=REQUEST_TIMEOUT)
-        async with aiohttp.ClientSession(timeout=timeout, connector=aiohttp.TCPConnector(limit=users)) as session:
-            tag = time.time_ns()
-            await asyncio.gather(*(_long_user(session, url, f"bench-long-{tag}-{i}", texts[i:] + texts[:i], result)
-                                   for i in range(users)))
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=REQUEST_TIMEOUT)) as session:
+            for n in range(1, turns + 1):
+                await turn(session, "long", n)
+                if n > offset:
+                    await turn(session, "new", n - offset)
 
     asyncio.run(drive())
     return result
@@ -364,9 +376,9 @@ def stock(directory: Path) -> Server:
 
 
 def measure(servers: List[Server], users: int, turns: int, rounds: int,
-            long: Optional[Tuple[int, int]] = None) -> Tuple[List[Result], Optional[LongResult]]:
+            long: Optional[int] = None) -> Tuple[List[Result], Optional[LongResult]]:
     """Start each server, warm each up with one round, then alternate measured rounds between them;
-    then, with ``long`` = (users, turns), the long-conversation scenario on the first server.
+    then, with ``long`` turns, the long-conversation scenario on the first server.
 
     Alternating spreads the machine's other load evenly over both; every server is always stopped.
     """
@@ -386,8 +398,8 @@ def measure(servers: List[Server], users: int, turns: int, rounds: int,
                 for name, seconds in server.monitor.cpu_seconds().items():
                     result.cpu_seconds[name] = result.cpu_seconds.get(name, 0.0) + seconds - before.get(name, 0.0)
         if long:
-            print(f"==> long conversations: {servers[0].name}, {long[0]} users x {long[1]} turns", flush=True)
-            long_result = run_long(servers[0].stack.rest_url, servers[0].scripts, *long)
+            print(f"==> long conversation: {servers[0].name}, {long} turns beside a new one", flush=True)
+            long_result = run_long(servers[0].stack.rest_url, servers[0].scripts, long)
     finally:
         for server, result in zip(servers, results):
             result.peak_rss_mb = server.stop()
@@ -454,11 +466,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--train", action="store_true", help="also time a full training of this assistant")
     parser.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
                         help="extra environment for this assistant's servers (repeatable)")
-    parser.add_argument("--long-users", type=int, default=2,
-                        help="users of the long-conversation scenario (0: skip it)")
-    parser.add_argument("--long-turns", type=int, default=LONG_TURNS, help="turns per long conversation")
+    parser.add_argument("--long-turns", type=int, default=LONG_TURNS,
+                        help="turns of the long-conversation scenario (0: skip it)")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args(argv)
+    if 0 < args.long_turns < LONG_WINDOWS["turn 500"].stop - 1:
+        parser.error(f"--long-turns must be 0 (skip) or at least {LONG_WINDOWS['turn 500'].stop - 1}")
     extra_env = _env_pairs(args.env)
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONUNBUFFERED": "1"}
 
@@ -471,7 +484,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             directory = (args.stock_dir or tmp_path / "stock").resolve()
             stock_train = build_stock(directory, env)
             servers.append(stock(directory))
-        long = (args.long_users, args.long_turns) if args.long_users > 0 else None
+        long = args.long_turns or None
         results, long_result = measure(servers, args.users, args.turns, args.rounds, long)
         if args.train:
             results[0].train_seconds = train_assistant(tmp_path / "train", {**env, **extra_env})

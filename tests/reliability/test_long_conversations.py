@@ -13,7 +13,7 @@ from typing import Any, Dict, Iterator, List, Tuple
 
 import pytest
 import sqlalchemy as sa
-from rasa.core.actions.action import ActionSessionStart
+from rasa.core.actions.action import ActionSessionStart, RemoteAction
 from rasa.core.agent import Agent
 from rasa.core.processor import MessageProcessor
 from rasa.core.tracker_store import SQLTrackerStore
@@ -161,3 +161,14 @@ def test_a_session_start_in_the_window_starts_afresh(domain):
     stock, recent = _both(domain, events)
     assert recent.get_slot("skin_type") is None and recent.copy().get_slot("skin_type") is None
     assert recent.applied_events() == stock.applied_events()
+
+
+def test_the_action_server_is_sent_the_recent_turns_with_every_slot(domain):
+    events = [SlotSet("skin_type", ["dry"])] + _turns(40) + [UserUttered("and now?", {"name": "followup"})]
+    stock, recent = _both(domain, events)
+    action = RemoteAction("action_answer", None)
+    sent, whole = (action._action_call_format(t.copy(), domain)["tracker"] for t in (recent, stock))
+    assert len(whole["events"]) == len(events) and len(sent["events"]) < 20
+    assert sent["events"] == whole["events"][-len(sent["events"]):]
+    assert {k: v for k, v in sent.items() if k != "events"} == {k: v for k, v in whole.items() if k != "events"}
+    assert sent["slots"]["skin_type"] == ["dry"] and sent["latest_message"]["text"] == "and now?"

@@ -1,8 +1,11 @@
 """Narrow run-time adjustments to Rasa 3.6 that its configuration cannot express.
 
-:func:`configure` applies them once when the Rasa server starts (the REST channel calls it when Rasa
-creates the channel). Each keeps Rasa's behaviour — same requests, verdicts, predictions and errors —
-and was measured with ``make bench`` (docs/performance.md):
+:func:`configure` applies them once, from the one server entry point :mod:`addons.server` that every way
+of starting the Rasa server goes through (``make run``, each ``make run-scaled`` replica, ``make shell``),
+whichever channels are configured. It first checks (:func:`check`) that this is the Rasa version they
+were written for and that every name they patch is still there, and refuses to start otherwise. Each
+keeps Rasa's behaviour — same requests, verdicts, predictions and errors — and was measured with
+``make bench`` (docs/performance.md):
 
 * the action server gets a short time bound instead of 5 minutes (reliability);
 * action server responses are validated without re-checking the schema every time (~40% of CPU);
@@ -12,11 +15,105 @@ and was measured with ``make bench`` (docs/performance.md):
 """
 from __future__ import annotations
 
+import importlib
 import logging
 import os
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 logger = logging.getLogger(__name__)
+
+#: The Rasa release these adjustments were written and measured for (pyproject.toml pins it).
+RASA_VERSION = "3.6.21"
+#: ``(module, attribute path)`` of everything the adjustments replace or rely on.
+PATCHED: Tuple[Tuple[str, str], ...] = (
+    ("rasa.core.actions.action", "DEFAULT_REQUEST_TIMEOUT"),
+    ("rasa.core.actions.action", "RemoteAction.run"),
+    ("rasa.core.actions.action", "RemoteAction._validate_action_result"),
+    ("rasa.core.actions.action", "RemoteAction.action_response_format_spec"),
+    ("rasa.nlu.classifiers.logistic_regression_classifier", "LogisticRegressionClassifier.process"),
+    ("rasa.shared.core.events", "Event.resolve_by_type"),
+)
+#: ``(owner, attribute, Rasa's own value)`` of every replacement made, for :func:`restore`.
+_ORIGINALS: List[Tuple[Any, str, Any]] = []
+
+
+class RasaMismatch(RuntimeError):
+    """The installed Rasa is not the one these adjustments were written for."""
+
+
+def _resolve(module: str, path: str) -> Any:
+    found: Any = importlib.import_module(module)
+    for part in path.split("."):
+        found = getattr(found, part)
+    return found
+
+
+def check() -> None:
+    """Raise :class:`RasaMismatch`, naming every problem, unless Rasa is the version and shape expected."""
+    import rasa
+
+    problems = []
+    if rasa.__version__ != RASA_VERSION:
+        problems.append(f"Rasa {rasa.__version__} is installed, not {RASA_VERSION}")
+    for module, path in PATCHED:
+        try:
+            _resolve(module, path)
+        except (ImportError, AttributeError):
+            problems.append(f"{module}.{path} does not exist")
+    if not problems:
+        run = _resolve("rasa.core.actions.action", "RemoteAction.run")
+        if "DEFAULT_REQUEST_TIMEOUT" not in run.__code__.co_names:
+            problems.append("rasa.core.actions.action.RemoteAction.run no longer reads DEFAULT_REQUEST_TIMEOUT")
+        problems += _tracker_problems()
+    if problems:
+        raise RasaMismatch(
+            f"addons/rasa_tuning.py adjusts Rasa {RASA_VERSION} and cannot run on this one: "
+            + "; ".join(problems)
+            + f". Install the pinned version (pip install -e .) or update addons/rasa_tuning.py."
+        )
+
+
+_INHERITED = object()
+
+
+def _tracker_problems() -> List[str]:
+    """What addons/tracker_store.py's recent-turn tracker relies on: Rasa's names and its state fields."""
+    import dis
+
+    from addons import tracker_store
+
+    problems = []
+    for module, path in tracker_store.RASA_NAMES:
+        try:
+            _resolve(module, path)
+        except (ImportError, AttributeError):
+            problems.append(f"{module}.{path} does not exist")
+    if problems:
+        return problems
+    tracker = _resolve("rasa.shared.core.trackers", "DialogueStateTracker")
+
+    def assigned(function: Any) -> set:
+        return {i.argval for i in dis.get_instructions(function) if i.opname == "STORE_ATTR"}
+
+    state = assigned(tracker._reset) | {"slots"}
+    if state != tracker_store.STATE_FIELDS:
+        problems.append(f"DialogueStateTracker._reset resets {sorted(state)}, "
+                        f"not the state addons/tracker_store.py snapshots ({sorted(tracker_store.STATE_FIELDS)})")
+    unknown = assigned(tracker.__init__) - state - tracker_store.NOT_STATE
+    if unknown:
+        problems.append(f"DialogueStateTracker has attributes addons/tracker_store.py does not know: {sorted(unknown)}")
+    return problems
+
+
+def _replace(owner: Any, name: str, value: Any) -> None:
+    """``owner.name = value``, remembering what was there (a class's own entry, or that it was inherited)."""
+    _ORIGINALS.append((owner, name, vars(owner).get(name, _INHERITED)))
+    setattr(owner, name, value)
+
+
+def applied() -> bool:
+    """Whether :func:`configure` has run in this process (and not been undone)."""
+    return bool(_ORIGINALS)
 
 #: Seconds the Rasa server waits for the action server before answering without it.
 ACTION_TIMEOUT_ENV = "ACTION_TIMEOUT"
@@ -44,7 +141,7 @@ def bound_action_calls(seconds: float) -> None:
     """
     import rasa.core.actions.action as rasa_action
 
-    rasa_action.DEFAULT_REQUEST_TIMEOUT = seconds
+    _replace(rasa_action, "DEFAULT_REQUEST_TIMEOUT", seconds)
 
 
 def validate_with_one_validator() -> None:
@@ -58,8 +155,6 @@ def validate_with_one_validator() -> None:
     from jsonschema import validators
     from rasa.core.actions.action import RemoteAction
 
-    if getattr(RemoteAction._validate_action_result, "prepared", False):
-        return
     schema = RemoteAction.action_response_format_spec()
     validator = validators.validator_for(schema)(schema)
     rasa_validate = RemoteAction._validate_action_result
@@ -67,8 +162,7 @@ def validate_with_one_validator() -> None:
     def validate(self: RemoteAction, result: Dict[str, Any]) -> bool:
         return validator.is_valid(result) or rasa_validate(self, result)
 
-    validate.prepared = True  # type: ignore[attr-defined]
-    RemoteAction._validate_action_result = validate  # type: ignore[method-assign]
+    _replace(RemoteAction, "_validate_action_result", validate)
 
 
 def contiguous_intent_weights() -> None:
@@ -82,8 +176,6 @@ def contiguous_intent_weights() -> None:
     import numpy as np
     from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressionClassifier
 
-    if getattr(LogisticRegressionClassifier.process, "prepared", False):
-        return
     rasa_process = LogisticRegressionClassifier.process
 
     def process(self: LogisticRegressionClassifier, messages: List[Any]) -> List[Any]:
@@ -92,8 +184,7 @@ def contiguous_intent_weights() -> None:
             self.clf.coef_ = np.asfortranarray(coef)
         return rasa_process(self, messages)
 
-    process.prepared = True  # type: ignore[attr-defined]
-    LogisticRegressionClassifier.process = process  # type: ignore[method-assign]
+    _replace(LogisticRegressionClassifier, "process", process)
 
 
 def event_classes_by_name() -> None:
@@ -106,8 +197,6 @@ def event_classes_by_name() -> None:
     """
     from rasa.shared.core.events import Event
 
-    if getattr(Event.resolve_by_type, "prepared", False):
-        return
     rasa_resolve = Event.resolve_by_type
     known: Dict[str, type] = {}
 
@@ -119,8 +208,7 @@ def event_classes_by_name() -> None:
                 known[type_name] = found
         return found
 
-    resolve_by_type.prepared = True  # type: ignore[attr-defined]
-    Event.resolve_by_type = staticmethod(resolve_by_type)  # type: ignore[method-assign]
+    _replace(Event, "resolve_by_type", staticmethod(resolve_by_type))
 
 
 class ClosedWebsocketFilter(logging.Filter):
@@ -151,9 +239,30 @@ def quiet_closed_websockets() -> None:
 
 
 def configure() -> None:
-    """Apply every adjustment (idempotent)."""
+    """Check Rasa (:func:`check`), then apply every adjustment (idempotent)."""
+    check()
     quiet_closed_websockets()
+    if applied():
+        return
     bound_action_calls(action_timeout())
     validate_with_one_validator()
     contiguous_intent_weights()
     event_classes_by_name()
+
+
+def restore() -> None:
+    """Undo :func:`configure`: Rasa's own values back, newest replacement first (for tests)."""
+    while _ORIGINALS:
+        owner, name, original = _ORIGINALS.pop()
+        if original is _INHERITED:
+            delattr(owner, name)
+        else:
+            setattr(owner, name, original)
+
+
+def summary() -> str:
+    """One line for the server's start-up log: what is applied."""
+    import rasa.core.actions.action as rasa_action
+
+    return (f"Rasa {RASA_VERSION} checked; action calls bounded to {rasa_action.DEFAULT_REQUEST_TIMEOUT:g} s, "
+            "one response validator, contiguous intent weights, event classes by name")

@@ -10,9 +10,10 @@ It also logs the user's text when something goes wrong. This subclass:
 * hands every message to Rasa through the guard all channels share (:func:`addons.guard.answer`), with
   or without ``?stream=true``: the text cleaned and capped, with a polite note when it was cut, a message
   left empty answered with a prompt, and the knowledge base's fallback reply instead of silence when the
-  assistant produced nothing (action server down or slow, an internal error);
-* bounds action server calls to ``ACTION_TIMEOUT`` seconds and skips needless schema work
-  (:mod:`addons.rasa_tuning`).
+  assistant produced nothing (action server down or slow, an internal error).
+
+The Rasa-wide adjustments (the ``ACTION_TIMEOUT`` bound, …) are not this channel's business: the server
+entry point :mod:`addons.server` applies them, whichever channels are configured.
 
 Enable it in ``credentials.yml`` with ``addons.rest.RestInput:`` in place of ``rest:``.
 """
@@ -30,7 +31,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse, ResponseStream
 
-from addons import guard, rasa_tuning
+from addons import guard
 
 #: Bodies above this are refused before parsing (a 2,000-character message needs a few kB).
 MAX_BODY_BYTES = 2_000_000
@@ -118,10 +119,6 @@ class RestInput(RasaRestInput):
     @classmethod
     def name(cls) -> Text:
         return "rest"
-
-    def __init__(self) -> None:
-        super().__init__()
-        rasa_tuning.configure()
 
     def _message(self, incoming: Incoming, output: CollectingOutputChannel) -> UserMessage:
         return UserMessage(incoming.text.text, output, incoming.sender,

@@ -4,6 +4,11 @@ N simulated users talk at once over REST on loopback, each sending its turns one
 assistant's conversations hit the custom actions). Prints msg/s, latency percentiles, errors, peak RSS
 of the Rasa server and the action server, readiness after start, and the ratios against stock.
 
+Then a long-conversation scenario on this assistant alone: one conversation talks for 510 turns, and from
+its turn 450 a new one takes turns with it, one request at a time; it prints the median reply time around
+turn 50 (turns 41-60 of the new one) and around turn 500 (491-510 of the long one), measured side by side:
+the cost of a turn must not grow with the conversation (target: at most 1.5x).
+
     python -m scripts.bench                      # 20 users x 8 turns, stock built in a temp dir
     python -m scripts.bench --stock-dir build/bench-stock   # keep (and reuse) the stock project
     python -m scripts.bench --env TF_INTRA_OP_PARALLELISM_THREADS=2 --train
@@ -14,6 +19,7 @@ import argparse
 import asyncio
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -21,7 +27,7 @@ import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import aiohttp
 import psutil
@@ -43,6 +49,10 @@ ASSISTANT_SCRIPTS: List[List[str]] = [
 #: The stock assistant's moods bot, eight turns over its intents.
 STOCK_SCRIPT = ["hello", "I am feeling very sad", "yes", "are you a bot?", "I am great today",
                 "hi again", "no", "goodbye"]
+#: The long-conversation scenario: turns per user, and the turns whose median reply times are compared.
+LONG_TURNS = 510
+LONG_WINDOWS = {"turn 50": range(41, 61), "turn 500": range(491, 511)}
+LONG_TARGET = 1.5
 #: The assistant's "I could not answer" reply counts as an error, like an empty reply.
 FALLBACK_MARKER = "I can't answer that right now"
 REQUEST_TIMEOUT = 60.0
@@ -94,6 +104,45 @@ class Result:
                     p50_ms=round(self.percentile(50), 1), p95_ms=round(self.percentile(95), 1),
                     p99_ms=round(self.percentile(99), 1), cpu_ms_per_message=round(self.cpu_ms_per_message, 1))
         return data
+
+
+@dataclass
+class LongResult:
+    """Reply times by turn number (1-based) of the long conversation ("long") and of the new one ("new").
+
+    One request at a time: the long conversation first talks alone up to turn 450, then the two take turns,
+    so the long one's turns 491-510 and the new one's turns 41-60 are measured side by side in time, under
+    the same load, and neither waits behind the other on the Rasa server's one event loop.
+    """
+
+    turns: int
+    by_turn: Dict[str, Dict[int, List[float]]] = field(default_factory=lambda: {"long": {}, "new": {}})
+    errors: int = 0
+
+    def median_ms(self, turns: range, conversation: str) -> float:
+        times = sorted(t for n in turns for t in self.by_turn[conversation].get(n, []))
+        return 1000 * statistics.median(times) if times else float("nan")
+
+    @property
+    def medians(self) -> Dict[str, float]:
+        return {"turn 50": self.median_ms(LONG_WINDOWS["turn 50"], "new"),
+                "turn 500": self.median_ms(LONG_WINDOWS["turn 500"], "long")}
+
+    @property
+    def ratio(self) -> float:
+        first, last = self.medians.values()
+        return last / first if first else float("nan")
+
+    def summary(self) -> Dict[str, object]:
+        return {"turns": self.turns, "errors": self.errors, "ratio": round(self.ratio, 2),
+                **{f"{name} median_ms": round(value, 1) for name, value in self.medians.items()}}
+
+    def report(self) -> str:
+        medians = ", ".join(f"{name} ({w.start}-{w.stop - 1}) median {self.medians[name]:.0f} ms"
+                            for name, w in LONG_WINDOWS.items())
+        verdict = "✓" if self.ratio <= LONG_TARGET else "✗"
+        return (f"long conversation ({self.turns} turns) beside a new one: {medians}: "
+                f"{self.ratio:.2f}x (target <= {LONG_TARGET}x {verdict}), errors {self.errors}")
 
 
 class Watch(threading.Thread):
@@ -175,6 +224,39 @@ async def _user(session: aiohttp.ClientSession, url: str, sender: str, script: S
         else:
             result.errors += 1
             result.problems[problem] = result.problems.get(problem, 0) + 1
+
+
+def run_long(url: str, scripts: Sequence[Sequence[str]], turns: int) -> LongResult:
+    """A conversation of ``turns`` turns, cycling through every turn of ``scripts``, and a new one beside it
+    from the turn that lines their windows up (see :class:`LongResult`)."""
+    texts = [text for script in scripts for text in script]
+    result = LongResult(turns)
+    offset = LONG_WINDOWS["turn 500"].start - LONG_WINDOWS["turn 50"].start  # the new one starts at 450
+    tag = time.time_ns()
+
+    async def turn(session: aiohttp.ClientSession, conversation: str, n: int) -> None:
+        shift = 0 if conversation == "long" else offset  # both send the same message at the same moment
+        started = time.perf_counter()
+        try:
+            async with session.post(url, json={"sender": f"bench-{conversation}-{tag}",
+                                               "message": texts[(n - 1 + shift) % len(texts)]}) as response:
+                problem = _problem(response.status, await response.json(content_type=None))
+        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as error:
+            problem = type(error).__name__
+        if problem is None:
+            result.by_turn[conversation].setdefault(n, []).append(time.perf_counter() - started)
+        else:
+            result.errors += 1
+
+    async def drive() -> None:
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=REQUEST_TIMEOUT)) as session:
+            for n in range(1, turns + 1):
+                await turn(session, "long", n)
+                if n > offset:
+                    await turn(session, "new", n - offset)
+
+    asyncio.run(drive())
+    return result
 
 
 async def _drive(url: str, scripts: Sequence[Sequence[str]], result: Result, tag: str) -> None:
@@ -293,12 +375,15 @@ def stock(directory: Path) -> Server:
     return Server("stock", [STOCK_SCRIPT], StockStack(rasa_port=free_port(), workdir=directory, quiet=True))
 
 
-def measure(servers: List[Server], users: int, turns: int, rounds: int) -> List[Result]:
-    """Start each server, warm each up with one round, then alternate measured rounds between them.
+def measure(servers: List[Server], users: int, turns: int, rounds: int,
+            long: Optional[int] = None) -> Tuple[List[Result], Optional[LongResult]]:
+    """Start each server, warm each up with one round, then alternate measured rounds between them;
+    then, with ``long`` turns, the long-conversation scenario on the first server.
 
     Alternating spreads the machine's other load evenly over both; every server is always stopped.
     """
     results = [Result(s.name, users, turns) for s in servers]
+    long_result = None
     try:
         for server, result in zip(servers, results):
             print(f"==> starting {server.name} …", flush=True)
@@ -312,10 +397,13 @@ def measure(servers: List[Server], users: int, turns: int, rounds: int) -> List[
                 run_round(server.stack.rest_url, server.scripts, result)
                 for name, seconds in server.monitor.cpu_seconds().items():
                     result.cpu_seconds[name] = result.cpu_seconds.get(name, 0.0) + seconds - before.get(name, 0.0)
+        if long:
+            print(f"==> long conversation: {servers[0].name}, {long} turns beside a new one", flush=True)
+            long_result = run_long(servers[0].stack.rest_url, servers[0].scripts, long)
     finally:
         for server, result in zip(servers, results):
             result.peak_rss_mb = server.stop()
-    return results
+    return results, long_result
 
 
 # --------------------------------------------------------------------------- report
@@ -378,8 +466,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--train", action="store_true", help="also time a full training of this assistant")
     parser.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
                         help="extra environment for this assistant's servers (repeatable)")
+    parser.add_argument("--long-turns", type=int, default=LONG_TURNS,
+                        help="turns of the long-conversation scenario (0: skip it)")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args(argv)
+    if 0 < args.long_turns < LONG_WINDOWS["turn 500"].stop - 1:
+        parser.error(f"--long-turns must be 0 (skip) or at least {LONG_WINDOWS['turn 500'].stop - 1}")
     extra_env = _env_pairs(args.env)
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONUNBUFFERED": "1"}
 
@@ -392,7 +484,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             directory = (args.stock_dir or tmp_path / "stock").resolve()
             stock_train = build_stock(directory, env)
             servers.append(stock(directory))
-        results = measure(servers, args.users, args.turns, args.rounds)
+        long = args.long_turns or None
+        results, long_result = measure(servers, args.users, args.turns, args.rounds, long)
         if args.train:
             results[0].train_seconds = train_assistant(tmp_path / "train", {**env, **extra_env})
     mine, theirs = results[0], (results[1] if len(results) > 1 else None)
@@ -400,10 +493,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         theirs.train_seconds = stock_train
     print(f"\n{os.cpu_count()} CPUs; load average {load_before[0]:.2f} before, {os.getloadavg()[0]:.2f} after\n")
     print(report(mine, theirs))
+    if long_result:
+        print(f"\n{long_result.report()}")
     if args.json:
         args.json.write_text(json.dumps({"assistant": mine.summary(), "stock": theirs and theirs.summary(),
+                                         "long": long_result and long_result.summary(),
                                          "env": extra_env, "argv": sys.argv[1:]}, indent=2))
-    return 1 if mine.errors else 0
+    return 1 if mine.errors or (long_result and long_result.errors) else 0
 
 
 if __name__ == "__main__":

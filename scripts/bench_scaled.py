@@ -65,7 +65,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                         replicas=args.replicas, durable=True)
         servers: List[Server] = [Server("make run", ASSISTANT_SCRIPTS, single),
                                  Server("run-scaled", ASSISTANT_SCRIPTS, scaled)]
-        results = measure(servers, args.users, args.turns, args.rounds)
+        results, _ = measure(servers, args.users, args.turns, args.rounds)
     print("\n" + report(*results, replicas=args.replicas))
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)

@@ -27,6 +27,7 @@ from typing import Callable, Dict, List, Optional
 from scripts import stores
 from scripts.packages import binary
 from scripts.stack import Stack, free_port, http_ok
+from scripts.supervise import Child
 
 DB_USER = DB_NAME = "rasa"
 
@@ -80,8 +81,23 @@ class Service:
                                             start_new_session=True, user=user)
         return self.process
 
+    def launch(self) -> None:
+        """Start the server (returns at once; :meth:`ready` says when it answers)."""
+        raise NotImplementedError
+
+    def ready(self) -> bool:
+        raise NotImplementedError
+
+    def start(self, timeout: float = 30.0) -> None:
+        self.launch()
+        wait_for(self.name, self.ready, self.process, timeout)
+
     def stop(self) -> None:
         stop_process(self.process)
+
+    def child(self, label: str) -> Child:
+        """This server for the supervisor (scripts/supervise.py)."""
+        return Child(label, lambda: self.process, self.launch, self.ready)
 
 
 def _postgres_user() -> Optional[str]:
@@ -110,8 +126,7 @@ class Postgres(Service):
         subprocess.run(args + ([] if self.durable else ["--no-sync"]), check=True, user=_postgres_user(),
                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=120)
 
-    def start(self, timeout: float = 60.0) -> None:
-        self.init()
+    def launch(self) -> None:
         settings = {"listen_addresses": "127.0.0.1", "port": self.port, "unix_socket_directories": str(self.data),
                     "max_connections": self.max_connections}
         if not self.durable:
@@ -119,8 +134,11 @@ class Postgres(Service):
         args = [binary("postgres"), "-D", str(self.data)]
         for key, value in settings.items():
             args += ["-c", f"{key}={value}"]
-        process = self.spawn(args, user=_postgres_user())
-        wait_for("PostgreSQL", self._accepts, process, timeout)
+        self.spawn(args, user=_postgres_user())
+
+    def start(self, timeout: float = 60.0) -> None:
+        self.init()
+        super().start(timeout)
         self._create_database()
 
     def connect(self, database: str = DB_NAME):
@@ -128,7 +146,7 @@ class Postgres(Service):
 
         return psycopg2.connect(host="127.0.0.1", port=self.port, user=DB_USER, dbname=database, connect_timeout=3)
 
-    def _accepts(self) -> bool:
+    def ready(self) -> bool:
         import psycopg2
 
         try:
@@ -154,12 +172,14 @@ class Redis(Service):
     data: Path = Path()
     port: int = 0
 
-    def start(self, timeout: float = 30.0) -> None:
+    def launch(self) -> None:
         self.data.mkdir(parents=True, exist_ok=True)
         # Locks live for seconds: nothing to persist.
-        process = self.spawn([binary("redis-server"), "--bind", "127.0.0.1", "--port", str(self.port),
-                              "--dir", str(self.data), "--save", "", "--appendonly", "no", "--daemonize", "no"])
-        wait_for("Redis", lambda: port_open(self.port), process, timeout)
+        self.spawn([binary("redis-server"), "--bind", "127.0.0.1", "--port", str(self.port),
+                    "--dir", str(self.data), "--save", "", "--appendonly", "no", "--daemonize", "no"])
+
+    def ready(self) -> bool:
+        return port_open(self.port)
 
 
 NGINX_CONF = """\
@@ -229,11 +249,13 @@ class Nginx(Service):
                                           round_robin="\n".join(servers), sticky="\n".join(servers)))
         return path
 
-    def start(self, timeout: float = 30.0) -> None:
+    def launch(self) -> None:
         conf = self.config()
-        process = self.spawn([binary("nginx"), "-p", str(self.prefix), "-c", str(conf),
-                              "-e", str(self.prefix / "error.log"), "-g", "daemon off;"])
-        wait_for("nginx", lambda: http_ok(f"http://127.0.0.1:{self.port}/nginx-health"), process, timeout)
+        self.spawn([binary("nginx"), "-p", str(self.prefix), "-c", str(conf),
+                    "-e", str(self.prefix / "error.log"), "-g", "daemon off;"])
+
+    def ready(self) -> bool:
+        return http_ok(f"http://127.0.0.1:{self.port}/nginx-health", timeout=1)
 
 
 @dataclass
@@ -291,16 +313,11 @@ class Scaled:
             for replica in self.rasa:
                 replica.wait_ready(timeout)
             self.nginx.start()
-            self._wait_web(timeout)
+            self.front.wait_ready(timeout)  # the action server and the demo page
         except BaseException:
             self.stop()
             raise
         return self
-
-    def _wait_web(self, timeout: float) -> None:
-        web = self.front.processes.get("web")
-        if web is not None:
-            wait_for("the demo page", lambda: http_ok(f"http://127.0.0.1:{self.web_port}/"), web, timeout)
 
     @property
     def processes(self) -> Dict[str, subprocess.Popen]:
@@ -310,6 +327,13 @@ class Scaled:
         for replica in self.rasa:
             found.update({f"rasa :{replica.rasa_port}": p for p in replica.processes.values()})
         return found
+
+    def children(self) -> List[Child]:
+        """Every server, for the supervisor of ``make run-scaled`` (scripts/serve_scaled.py)."""
+        replicas = [child for replica in self.rasa
+                    for child in replica.children({"rasa": f"Rasa replica :{replica.rasa_port}"})]
+        return [self.postgres.child("PostgreSQL"), self.redis.child("Redis"), *self.front.children(),
+                *replicas, self.nginx.child("nginx")]
 
     def stop(self) -> None:
         """Front first, stores last, so nothing is cut off mid-write."""

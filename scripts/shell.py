@@ -35,7 +35,8 @@ def main(argv: Optional[List[str]] = None) -> int:
                     return 1
                 time.sleep(0.5)
         print(f"==> rasa shell on :{stack.rasa_port} (type /stop or press Ctrl-C to leave)", flush=True)
-        return subprocess.call([str(BIN / "rasa"), "shell", "--model", str(MODEL), "-p", str(stack.rasa_port),
+        # through the one server entry point (addons/server.py: Rasa checked and tuned), as make run
+        return subprocess.call([str(BIN / "python"), "-m", "addons.server", "shell", "--model", str(MODEL), "-p", str(stack.rasa_port),
                                 "--endpoints", str(stack.endpoints_file())], cwd=ROOT, env=stack._env())
     except KeyboardInterrupt:
         return 130

@@ -20,6 +20,7 @@ from typing import Dict, List, Optional
 
 from addons import session
 from scripts import stores
+from scripts.supervise import Child
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -31,6 +32,12 @@ API_TOKEN_ENV = "RASA_API_TOKEN"
 #: Both set: the Slack app channel (addons/slack.py, which reads them itself) is switched on.
 SLACK_ENV = ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
 SLACK_CHANNEL = "addons.slack.SlackChannel"
+#: How every Rasa server of the project starts: Rasa's command line, checked and tuned (addons/server.py).
+RASA_SERVER = [str(BIN / "python"), "-m", "addons.server"]
+
+
+#: What the supervisor's log lines call each server.
+SERVER_NAMES = {"actions": "the action server", "rasa": "the Rasa server", "web": "the demo page"}
 
 
 def free_port() -> int:
@@ -109,14 +116,23 @@ class Stack:
         return env
 
     def _spawn(self, name: str, args: List[str], env: Optional[Dict[str, str]] = None) -> subprocess.Popen:
-        out = subprocess.DEVNULL if self.quiet else None
-        if self.quiet:
-            log = open(self.workdir / f"{name}-{self.rasa_port}.log", "wb")
-            out = log
+        out = None
+        if self.quiet:  # appended to: a restarted server's log keeps why the last one stopped
+            out = open(self.workdir / f"{name}-{self.rasa_port}.log", "ab")
         process = subprocess.Popen(args, cwd=ROOT, env=env or self._env(), stdout=out, stderr=subprocess.STDOUT,
                                    start_new_session=True)
+        if out is not None:
+            out.close()  # the child has its own copy
         self.processes[name] = process
         return process
+
+    def children(self, names: Optional[Dict[str, str]] = None) -> List[Child]:
+        """The servers started so far, for the supervisor (scripts/supervise.py)."""
+        names = {**SERVER_NAMES, **(names or {})}
+        starts = {"actions": self.start_actions, "rasa": self.start_rasa, "web": self.start_web}
+        return [Child(names[name], lambda name=name: self.processes.get(name), starts[name],
+                      lambda name=name: http_ok(self.health_url(name), timeout=1))
+                for name in list(self.processes)]
 
     def start_actions(self) -> None:
         self.workdir.mkdir(parents=True, exist_ok=True)
@@ -128,7 +144,7 @@ class Stack:
         origins = [o.strip() for o in env.get(CORS_ENV, "").split(",") if o.strip()]
         if self.web_port and not origins:
             origins = [f"http://localhost:{self.web_port}", f"http://127.0.0.1:{self.web_port}"]
-        args = [str(BIN / "rasa"), "run", "--model", str(self.model), "--port", str(self.rasa_port),
+        args = [*RASA_SERVER, "run", "--model", str(self.model), "--port", str(self.rasa_port),
                 "--credentials", str(self.credentials_file()), "--endpoints", str(self.endpoints_file())]
         if origins:
             args += ["--cors", *origins]
@@ -151,13 +167,16 @@ class Stack:
         self.wait_ready(timeout)
         return self
 
-    def wait_ready(self, timeout: float = 180.0) -> None:
+    def health_url(self, name: str) -> str:
+        """Where server ``name`` answers 200 once it is ready."""
+        return {"actions": f"http://127.0.0.1:{self.action_port}/health",
+                "rasa": f"http://127.0.0.1:{self.rasa_port}/",  # Rasa's root: there whatever the channels
+                "web": f"http://127.0.0.1:{self.web_port}/"}[name]
+
+    def wait_ready(self, timeout: float = 180.0, names: Optional[List[str]] = None) -> None:
+        """Wait until every started server (or those named) answers; raise if one exits or time runs out."""
         deadline = time.monotonic() + timeout
-        checks = {"actions": f"http://127.0.0.1:{self.action_port}/health",
-                  "rasa": f"http://127.0.0.1:{self.rasa_port}/webhooks/rest/"}
-        if self.web_port and "web" in self.processes:
-            checks["web"] = f"http://127.0.0.1:{self.web_port}/"
-        pending = dict(checks)
+        pending = {name: self.health_url(name) for name in (names or self.processes)}
         while pending:
             for name, url in list(pending.items()):
                 process = self.processes.get(name)

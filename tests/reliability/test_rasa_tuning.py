@@ -1,6 +1,8 @@
 """The run-time adjustments to Rasa keep its answers: same verdicts, predictions and events (real Rasa classes)."""
 from __future__ import annotations
 
+from typing import Iterator
+
 import jsonschema
 import numpy as np
 import pytest
@@ -19,9 +21,12 @@ from addons import rasa_tuning
 
 
 @pytest.fixture(scope="module", autouse=True)
-def tuned() -> None:
+def tuned() -> Iterator[None]:
+    """Rasa tuned for this module's tests only: later tests of Rasa's own classes get them unpatched."""
     rasa_tuning.configure()
     rasa_tuning.configure()  # twice: idempotent
+    yield
+    rasa_tuning.restore()
 
 
 def test_valid_action_responses_pass_and_invalid_ones_fail_with_rasas_message():

@@ -1,4 +1,6 @@
-"""The SQLite tracker store: what it stores and returns is exactly what Rasa's own SQL store sees.
+"""The SQLite tracker store: what it stores is exactly what Rasa's own SQL store stores, and what it returns
+is the same conversation state, holding the latest turns (tests/reliability/test_long_conversations.py
+checks Rasa's decisions over it).
 
 Real SQLite files and Rasa's real ``SQLTrackerStore`` as the reference; no servers.
 """
@@ -14,7 +16,7 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, Event, SessionStarted, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from addons.tracker_store import SQLiteTrackerStore
+from addons.tracker_store import RecentTracker, SQLiteTrackerStore
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -50,6 +52,44 @@ async def test_a_conversation_reads_back_exactly_as_rasas_store_reads_it(tmp_pat
     ours, rasas = await store.retrieve("u1"), await SQLTrackerStore(domain=domain, db=db).retrieve("u1")
     assert _dicts(ours) == _dicts(rasas) and len(ours.events) == 15
     assert ours.get_slot("skin_type") == ["sensitive"]
+
+
+def _rows(store, sender: str) -> list:
+    with store.engine.connect() as connection:
+        return list(connection.execute(sa.text("SELECT type_name, data FROM events WHERE sender_id = :s ORDER BY id"),
+                                       {"s": sender}))
+
+
+async def test_a_long_conversation_stores_the_same_rows_and_reads_back_the_same_state(tmp_path, domain):
+    ours, rasas = (SQLiteTrackerStore(domain=domain, db=str(tmp_path / "ours.db"), recent_turns=4),
+                   SQLTrackerStore(domain=domain, db=str(tmp_path / "rasa.db")))
+    skins = ["dry", "oily", "sensitive"]
+    for n in range(30):
+        events = _turn(f"turn {n}", skins[n % 3])
+        for store in (ours, rasas):
+            await _say(store, "u1", events)
+    assert _rows(ours, "u1") == _rows(rasas, "u1")
+    cold = SQLiteTrackerStore(domain=domain, db=str(tmp_path / "ours.db"), recent_turns=4)
+    whole = await rasas.retrieve("u1")
+    for tracker in (await ours.retrieve("u1"), await cold.retrieve("u1")):
+        assert isinstance(tracker, RecentTracker)
+        assert tracker.current_slot_values() == whole.current_slot_values()
+        assert tracker.latest_message == whole.latest_message and tracker.latest_action == whole.latest_action
+        assert [e.text for e in tracker.events if isinstance(e, UserUttered)] == [f"turn {n}" for n in range(26, 30)]
+        assert _dicts(tracker) == _dicts(whole)[-len(tracker.events):]
+
+
+async def test_a_failed_write_is_not_remembered(tmp_path, domain, monkeypatch):
+    store = SQLiteTrackerStore(domain=domain, db=str(tmp_path / "t.db"))
+    await _say(store, "u1", _turn("kept", "dry"))
+    tracker = await store.retrieve("u1")
+    tracker.update(UserUttered("lost"))
+    monkeypatch.setattr(SQLTrackerStore, "save", lambda self, t: (_ for _ in ()).throw(OSError("disk full")))
+    with pytest.raises(OSError):
+        await store.save(tracker)
+    monkeypatch.undo()
+    texts = [e.text for e in (await store.retrieve("u1")).events if isinstance(e, UserUttered)]
+    assert texts == ["kept"]
 
 
 async def test_a_new_session_starts_where_rasas_store_says(tmp_path, domain):

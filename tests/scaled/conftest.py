@@ -41,14 +41,22 @@ def redis_port() -> Iterator[int]:
             server.stop()
 
 
-@pytest.fixture(scope="session")
-def scaled() -> Iterator[Scaled]:
+def scaled_workdir(prefix: str) -> Path:
+    """A new folder for a scaled-out topology's data, once its packages and the model are there.
+
+    Not under pytest's tmp_path: its parent is private to root, and PostgreSQL runs as `postgres`.
+    """
     require_packages()
     if not MODEL.exists():
         pytest.fail(f"no trained model at {MODEL}: run the tests with `make test`, which trains it")
-    # Not under pytest's tmp_path: its parent is private to root, and PostgreSQL runs as `postgres`.
-    workdir = Path(tempfile.mkdtemp(prefix="scaled-test-"))
+    workdir = Path(tempfile.mkdtemp(prefix=prefix))
     workdir.chmod(0o755)
+    return workdir
+
+
+@pytest.fixture(scope="session")
+def scaled() -> Iterator[Scaled]:
+    workdir = scaled_workdir("scaled-test-")
     topology = Scaled(workdir=workdir, port=free_port(), action_port=free_port(), durable=False)
     try:
         topology.start(timeout=240)

@@ -191,9 +191,7 @@ def _matches(subject: Optional[str], wanted: Optional[str]) -> bool:
 
 def _wait_before(text: str, words: Optional[str]) -> bool:
     """"how long before vitamin C?" asks for the wait before it (the serum's absorption), not after it."""
-    if not words:
-        return False
-    at = tx.normalise(text).find(words.lower())
+    at = tx.find(text, words)
     return at >= 0 and "before" in tx.tokens_before(text, at, 3)
 
 
@@ -217,7 +215,7 @@ def _asked_of(text: str, kb: KnowledgeBase, aspect: Optional[str], words: Option
     cues = [s for s in tx.spans(text, kb.aspects[aspect]) if tx.in_question(text, s)]
     if not words:
         return bool(cues)
-    at = tx.normalise(text).find(words.lower())
+    at = tx.find(text, words)
     return at < 0 or any(-ASPECT_REACH <= at - end <= ASPECT_REACH or -ASPECT_REACH <= start - (at + len(words)) <= 0
                          for start, end in cues)
 

@@ -533,7 +533,7 @@ def routine_asked_beside(d: Draft) -> Optional[str]:
     face. where do I even start?"): the routine."""
     text, words = d.turn.text, d.frame.subject_words
     asked = [s for s in tx.spans(text, d.kb.question_cues.get("routine", ())) if tx.in_question(text, s)]
-    at = tx.normalise(text).find(words.lower()) if words else -1
+    at = tx.find(text, words)
     # the product is named in another sentence than the one asking for the routine
     in_passing = at >= 0 and all(tx.sentence_at(text, at) != tx.sentence_at(text, s[0]) for s in asked)
     if d.topic in ("product", "step") and asked and "product" not in d.cued \
@@ -563,8 +563,7 @@ def profile_with_request(d: Draft) -> Optional[str]:
         d.topic = wanted[0]
         return f"topic={d.topic}"
     # "normal skin. how much do I use each time?": the question, answered for that skin
-    asked = [t for t in d.cued if t != "profile" and any(tx.in_question(d.turn.text, s) for s in
-                                                            tx.spans(d.turn.text, d.kb.question_cues.get(t, ())))]
+    asked = [t for t in d.cued if t != "profile" and tx.asked(d.turn.text, d.kb.question_cues.get(t, ()))]
     if d.topic == "profile" and d.facts and asked and "?" in d.turn.text and not d.state.pending_topic:
         d.topic = asked[0]
         return f"topic={d.topic} (asked beside the profile)"
@@ -787,9 +786,9 @@ def _asked_apart(text: str, subject_words: Optional[str], cues: Sequence[str]) -
     """Whether a second topic's cue is a question of its own, not part of the first ("what moisturiser should
     she use with it" asks one thing; "which cleanser and what should I layer?" two)."""
     refers_back = any(_BACK_REFERENCE.search(text[a:b]) for a, b in tx.question_spans(text))
-    if not refers_back and not any(tx.in_question(text, span) for span in tx.spans(text, cues)):
+    if not refers_back and not tx.asked(text, cues):
         return False  # "which cleanser should I use? my routine is simple": the routine is not asked
-    at = tx.normalise(text).find(subject_words.lower()) if subject_words else -1
+    at = tx.find(text, subject_words)
     if at < 0:
         return True
     after = [start for start, _ in tx.spans(text, cues) if start > at]

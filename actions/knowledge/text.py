@@ -116,3 +116,13 @@ def sentence_at(text: str, at: int) -> Span:
 
 def in_question(text: str, span: Span) -> bool:
     return any(start <= span[0] < end for start, end in question_spans(text))
+
+
+def asked(text: str, phrases: Sequence[str]) -> bool:
+    """Whether one of ``phrases`` stands in a question of ``text`` (not only in a statement beside it)."""
+    return any(in_question(text, span) for span in spans(text, phrases))
+
+
+def find(text: str, words: Optional[str]) -> int:
+    """Where the user's ``words`` (as a reading step kept them) start in ``text``; -1 when absent or none."""
+    return normalise(text).find(words.lower()) if words else -1

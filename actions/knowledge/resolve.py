@@ -831,7 +831,7 @@ def resolve(turn: Turn, state: State, cues: Mapping[str, Sequence[str]] = {},
     """Decide what to answer for this turn: triage first, then the frame, then the decision steps."""
     from .loader import load_knowledge
     kb = kb or load_knowledge()
-    tri = triage(turn.text, turn.found, kb, turn.intent, turn.confidence)
+    tri = triage(turn.text, turn.found, kb, turn.intent, turn.confidence, state.reaction)
     state = replace(state, conditions=remembered_conditions(state, tri))
     cued_all = cued_topics(turn.text, cues)
     frame = read_frame(turn, state, kb)

@@ -79,7 +79,8 @@ def main() -> int:
     except json.JSONDecodeError as error:
         print(f"error: --state is not JSON: {error}", file=sys.stderr)
         return 2
-    result = explain(args.message, state, parse(args.model, args.message))
+    nlu = parse(args.model, args.message)
+    result = explain(nlu.get("text") or args.message, state, nlu)  # the text as the actions read it (spelling corrected)
     if args.json:
         print(json.dumps(result, indent=2, ensure_ascii=False))
         return 0

@@ -294,6 +294,8 @@ class Understanding(Strict):
     other_holders: List[str]
     first_person: List[str]
     not_me: List[str]
+    #: chat shorthand and its spelling ("shud": "should"), applied before anything reads a message
+    shorthand: Dict[str, str] = {}
     after_serum: List[str]
     before_serum: List[str]
     past_markers: List[str]

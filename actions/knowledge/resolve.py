@@ -442,6 +442,14 @@ def bare_aspect_refers_back(d: Draft) -> Optional[str]:
         d.ingredients = tuple(d.state.ingredients) if d.topic == "ingredient" else d.ingredients
         d.product = d.state.product if d.topic == "product" else d.product
         return f"topic={d.topic}"
+    # "why tho? feels like a waste of time": the reason of what was just said, not a new subject
+    if d.frame.aspect == "why" and d.topic in (None, "not_covered") and not d.turn.entities and not d.tri.severity \
+            and d.state.last_topic in TOPICS and d.state.last_topic not in ("not_covered", "profile"):
+        d.topic = d.state.last_topic
+        d.ingredients = tuple(d.state.ingredients) if d.topic == "ingredient" else d.ingredients
+        d.product = d.state.product if d.topic == "product" else d.product
+        d.step = d.state.last_step if d.topic == "step" else d.step
+        return f"topic={d.topic} (why, of the last answer)"
     return None
 
 

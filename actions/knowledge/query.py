@@ -54,6 +54,9 @@ USES: Dict[str, Tuple[str, ...]] = {
         "verdict_yes", "verdict_no", "verdict_better_not", "widget_greeting", "no_such_step", "step_count", "handoff_unconfigured", "order_first", "order_after", "order_before", "timing_verdict", "timing_unknown", "timing_only_for", "time_am", "time_pm",
         # the channels' own (addons/guard.py)
         "message_empty", "message_capped", "cant_answer",
+        # answer feedback (actions/feedback.py)
+        "feedback_ask", "feedback_up", "feedback_down", "feedback_thanks", "feedback_missing", "feedback_send",
+        "feedback_noted", "feedback_unknown",
     ),
     "buttons": ("walkthrough", "avoid", "routine", "remind", "routine_am", "routine_pm", "retinol", "vitamin_c",
                 "niacinamide", "darker", "next", "back", "repeat", "start_again", "card", "person"),

@@ -7,7 +7,7 @@ gap ("the protocol doesn't cover this"), and the words the channels show around 
 knowledge base.
 
 A rating comes back as the user message ``/feedback`` with ``{"feedback": {"id": ..., "rating": "up"|"down",
-"comment": ...}}`` in its metadata (the widget's ``customData``, Slack's interactive payload, addons/feedback.py).
+"comment": ...}}`` in its metadata (the widget's socket.io ``metadata``, Slack's interactive payload, addons/feedback.py).
 :class:`ActionFeedback` looks the rated answer up in the conversation by its id — what it rates is taken from
 the answer the assistant sent, never from the client — and stores one self-contained record in the
 ``feedback`` slot (a ``slot`` event in the tracker store, which the insights page reads). The reply is a small
@@ -50,6 +50,9 @@ def rated(kb: KnowledgeBase, answers: List[Answer], question: Any = None) -> Dic
         "subject": getattr(frame, "subject", None),
         "sections": sections,
         "gap": GAP_SOURCE in sections or "not_covered" in topics,
+        # what safety decided: escalations (a reaction, a referral for pregnancy …) and the severity triage read
+        "safety": [kind for kind in getattr(question, "safety", None) or [] if ":" not in kind],
+        "severity": getattr(getattr(question, "triage", None), "severity", None),
         "labels": {name: say(kb, f"feedback_{name}") for name in ("ask", "up", "down", "missing", "send")},
     }
 

@@ -5,7 +5,7 @@ output channel with the message. Here:
 
 * **socket.io** (the widget): :class:`SocketIOOutput` sends the record's id and labels with the answer's last
   part (Rasa splits a reply at blank lines), and the action's acknowledgement as ``{"feedback_ack": ...}``;
-  the widget sends a rating as ``/feedback`` with ``customData.feedback`` (web/src/feedback.js).
+  the widget sends a rating as ``/feedback`` with ``metadata.feedback`` (web/src/feedback.js).
 * **Slack**: :func:`slack_blocks` adds a "Was this helpful?" line and 👍/👎 buttons (``action_id``
   ``feedback_up`` / ``feedback_down``) under the answer; :func:`on_slack_interaction` takes the clicks (and
   the "what was missing?" line typed after a 👎) and hands them to Rasa as ``/feedback``; the

@@ -69,7 +69,7 @@ export class Connection {
     this.outbox.splice(0).forEach(([text, metadata]) => this.emit(text, metadata));
   }
 
-  /** Sends now, or as soon as the server is back; ``metadata`` (a rating) goes as Rasa's customData. */
+  /** Sends now, or as soon as the server is back; ``metadata`` (a rating) goes as Rasa's message metadata. */
   send(text, metadata) {
     if (this.online) this.emit(text, metadata);
     else this.outbox.push([text, metadata]);
@@ -77,7 +77,7 @@ export class Connection {
 
   emit(text, metadata) {
     const message = { message: text, session_id: this.sessionId };
-    this.socket.emit("user_uttered", metadata ? { ...message, customData: metadata } : message);
+    this.socket.emit("user_uttered", metadata ? { ...message, metadata } : message);
     if (!metadata) this.onSent(); // a rating gets no reply to wait for
   }
 }

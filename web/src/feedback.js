@@ -2,7 +2,7 @@
  * Answer feedback: a discreet 👍/👎 under each protocol answer, and an optional one-line "what was missing?"
  * after a 👎. The server marks the answers that can be rated (``feedback: {id, labels}`` on the answer's last
  * part; every word shown comes from the knowledge base through it), takes a rating as the user message
- * ``/feedback`` with ``customData.feedback`` and answers ``{feedback_ack: {id, text, ask?}}``, shown in place
+ * ``/feedback`` with ``metadata.feedback`` and answers ``{feedback_ack: {id, text, ask?}}``, shown in place
  * of the buttons (addons/feedback.py, actions/feedback.py).
  *
  * Keyboard and screen readers: the buttons are real buttons in a labelled group, with their own names

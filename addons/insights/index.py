@@ -24,6 +24,8 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
 
 import sqlalchemy as sa
 
+from addons.erasure import ERASED
+
 #: Rasa's SQL tracker store table (rasa.core.tracker_store.SQLTrackerStore.SQLEvent).
 EVENTS = sa.Table("events", sa.MetaData(), sa.Column("id", sa.Integer, primary_key=True),
                   sa.Column("sender_id", sa.String(255), index=True), sa.Column("type_name", sa.String(255)),
@@ -162,8 +164,10 @@ class Indexer:
         return int(value or 0)
 
     def update(self, budget: float = 5.0) -> int:
-        """Index new events for at most ``budget`` seconds (whole batches); how many were read."""
+        """Forget erased conversations, then index new events for at most ``budget`` seconds (whole batches);
+        how many events were read."""
         started, total = time.monotonic(), 0
+        self.forget_erased()
         while True:
             read = self._batch()
             total += read
@@ -190,6 +194,27 @@ class Indexer:
             else:
                 target.execute(STATE.delete().where(STATE.c.name == "events"))
                 target.execute(STATE.insert().values(name="events", value=last))
+        return len(rows)
+
+    def forget_erased(self) -> int:
+        """Forget the conversations the tracker store erased since the last look (addons/privacy.py)."""
+        if not sa.inspect(self.source).has_table(ERASED.name):
+            return 0
+        with self.target.begin() as target:
+            since = int(target.execute(sa.select(STATE.c.value).where(STATE.c.name == "erased")).scalar() or 0)
+            with self.source.connect() as source:
+                rows = source.execute(sa.select(ERASED.c.sender_id, ERASED.c.erased_at)
+                                      .where(ERASED.c.erased_at * 1000 >= since)).fetchall()
+            if not rows:
+                return 0
+            for start in range(0, len(rows), 500):
+                chunk = [r.sender_id for r in rows[start:start + 500]]
+                for table in PER_CONVERSATION:
+                    target.execute(table.delete().where(table.c.sender_id.in_(chunk)))
+            for row in rows:
+                self.pending.pop(row.sender_id, None)
+            target.execute(STATE.delete().where(STATE.c.name == "erased"))
+            target.execute(STATE.insert().values(name="erased", value=int(max(r.erased_at for r in rows) * 1000)))
         return len(rows)
 
     # ----------------------------------------------------------------- one event

@@ -66,7 +66,7 @@ def conversation(rng: random.Random, sender: str, start: float) -> List[Dict[str
             "intent": {"name": "inform_profile", "confidence": 0.9}, "entities": []}}, intent="inform_profile"))
         rows.append(_event(sender, "slot", step(0.01), {"name": slot, "value": value}, action=slot))
         rows.append(_event(sender, "bot", step(0.2), {"text": "Got it.", "metadata": {}}))
-    for _ in range(rng.randint(1, 4)):
+    for _ in range(rng.randint(1, 5)):
         text, intent, topic, aspect, entities, gap, safety, severity = rng.choice(TURNS)
         rows.append(_event(sender, "user", step(rng.uniform(5, 60)), {"text": text, "parse_data": {
             "intent": {"name": intent, "confidence": 0.8},

@@ -46,12 +46,25 @@ MESSAGES = sa.Table(
     sa.Column("gap", sa.Integer, nullable=False, default=0), sa.Column("answer_id", sa.String(64)),
     sa.Column("safety", sa.String(255)), sa.Column("severity", sa.String(32)),
     sa.Column("reminder", sa.Integer, nullable=False, default=0),
+    #: "not covered" (a gap answer) / "not placed" (NLU fallback, out of scope), else null: the content-gaps list
+    sa.Column("gap_kind", sa.String(16)),
+    #: 1 when safety escalated (a severity, a referral): the escalations list
+    sa.Column("escalated", sa.Integer, nullable=False, default=0),
     # covering indexes: each of the page's grouped queries reads one index, not the rows (which hold the text)
     sa.Index("insights_messages_volume", "day", "channel", "sender_id"),
     sa.Index("insights_messages_topics", "day", "channel", "topic", "aspect"),
     sa.Index("insights_messages_service", "day", "channel", "latency_ms", "replied", "unplaced"),
     sa.Index("insights_messages_safety", "day", "channel", "safety", "severity", "intent"),
-    sa.Index("insights_messages_gaps", "gap", "unplaced", "day", "channel"),
+    sa.Index("insights_messages_gaps", "gap_kind", "day", "channel", "wording"),
+    sa.Index("insights_messages_examples", "wording", "gap_kind"),
+    sa.Index("insights_messages_escalated", "escalated", "ts"),
+    sa.Index("insights_messages_reminders", "reminder", "day", "channel"),
+)
+WORDS = sa.Table(  # each content word of a message once: the transcript search looks words up, not text
+    "insights_words", META,
+    sa.Column("word", sa.String(64), nullable=False), sa.Column("sender_id", sa.String(255), nullable=False, index=True),
+    sa.Column("channel", sa.String(16), nullable=False), sa.Column("day", sa.String(10), nullable=False),
+    sa.Index("insights_words_word", "word", "day", "channel", "sender_id"),
 )
 MENTIONS = sa.Table(  # what a message named: an ingredient, a product, a safety kind
     "insights_mentions", META,
@@ -87,7 +100,7 @@ SESSIONS = sa.Table(
 )
 STATE = sa.Table("insights_state", META, sa.Column("name", sa.String(32), primary_key=True),
                  sa.Column("value", sa.BigInteger, nullable=False))
-PER_CONVERSATION = (MESSAGES, MENTIONS, FEEDBACK, PROFILES, STEPS, SESSIONS)
+PER_CONVERSATION = (MESSAGES, MENTIONS, FEEDBACK, PROFILES, STEPS, SESSIONS, WORDS)
 
 CHANNELS = ("widget", "slack", "rest")
 #: Intents that are no shopper's question: a rating, a reminder firing.
@@ -253,8 +266,11 @@ class Indexer:
         message = {"event_id": row.id, "sender_id": sender, "channel": channel, "ts": row.timestamp, "day": day,
                    "intent": intent, "text": text[:2000], "wording": wording(text),
                    "unplaced": int(intent in UNPLACED), "replied": 0, "latency_ms": None, "topic": None,
-                   "aspect": None, "gap": 0, "answer_id": None, "safety": None, "severity": None, "reminder": 0}
+                   "aspect": None, "gap": 0, "answer_id": None, "safety": None, "severity": None, "reminder": 0,
+                   "gap_kind": "not placed" if intent in UNPLACED else None, "escalated": 0}
         out[MESSAGES].append(message)
+        out[WORDS] += [{"word": w, "sender_id": sender, "channel": channel, "day": day}
+                       for w in sorted(set(_WORD.findall(text.lower()))) if len(w) > 1 and w not in _FILLER][:40]
         self.pending[sender] = _Pending(row.id, row.timestamp, changes=message)
         seen = set()
         for entity in (data.get("parse_data") or {}).get("entities") or []:
@@ -275,7 +291,9 @@ class Indexer:
             safety = [str(k) for k in record.get("safety") or []]
             changes.update(topic=record.get("topic"), aspect=record.get("aspect"), gap=int(bool(record.get("gap"))),
                            answer_id=record.get("id"), safety=",".join(safety)[:255] or None,
-                           severity=record.get("severity"))
+                           severity=record.get("severity"), escalated=int(bool(safety or record.get("severity"))))
+            if record.get("gap"):
+                changes["gap_kind"] = "not covered"
         self._change(target, sender, **changes)
 
     def _slot(self, sender: str, channel: str, day: str, row: Any, data: Dict[str, Any],

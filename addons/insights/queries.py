@@ -11,7 +11,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import sqlalchemy as sa
 
-from addons.insights.index import CHANNELS, FEEDBACK, MENTIONS, MESSAGES, PROFILES, SESSIONS, STEPS
+from addons.insights.index import _FILLER, _WORD, CHANNELS, FEEDBACK, MENTIONS, MESSAGES, PROFILES, SESSIONS, STEPS, WORDS
 
 #: Rows a list (gaps, comments, escalations, search results) shows at most.
 LIMIT = 50
@@ -103,12 +103,18 @@ def mentions(c: sa.engine.Connection, f: Filters) -> Table:
 def gaps(c: sa.engine.Connection, f: Filters) -> Table:
     """Questions the protocol does not cover and messages the assistant could not place, grouped by wording."""
     m = MESSAGES
-    kind = sa.case((m.c.gap == 1, "not covered"), else_="not placed")
-    rows = _run(c, sa.select(kind, m.c.wording, sa.func.count(), sa.func.min(m.c.text), sa.func.max(m.c.text),
-                             sa.func.max(m.c.sender_id))
-                .where(sa.and_(f.where(m), sa.or_(m.c.gap == 1, m.c.unplaced == 1), m.c.wording != ""))
-                .group_by(kind, m.c.wording).order_by(sa.func.count().desc(), kind, m.c.wording).limit(LIMIT))
-    rows = [(k, w, n, a, b if b != a else "", s) for k, w, n, a, b, s in rows]
+    groups = _run(c, sa.select(m.c.gap_kind, m.c.wording, sa.func.count())
+                  .where(sa.and_(m.c.gap_kind.in_(("not covered", "not placed")), f.where(m), m.c.wording != ""))
+                  .group_by(m.c.gap_kind, m.c.wording)
+                  .order_by(sa.func.count().desc(), m.c.gap_kind, m.c.wording).limit(LIMIT))
+    rows = []
+    for kind, words, n in groups:  # examples for the listed groups only, each an indexed look-up
+        examples = _run(c, sa.select(m.c.text, m.c.sender_id)
+                        .where(sa.and_(m.c.wording == words, m.c.gap_kind == kind, f.where(m)))
+                        .order_by(m.c.event_id.desc()).limit(20))
+        texts = sorted({t for t, _ in examples})
+        rows.append((kind, words, n, texts[0] if texts else "", texts[-1] if len(texts) > 1 else "",
+                     examples[0][1] if examples else ""))
     return Table("gaps", "Content gaps: not covered or not placed, by wording",
                  ["kind", "wording", "count", "example", "another example", "conversation"], rows, link="conversation")
 
@@ -142,8 +148,8 @@ def escalations(c: sa.engine.Connection, f: Filters) -> Table:
     m = MESSAGES
     rows = _run(c, sa.select(m.c.day, m.c.channel, m.c.safety, sa.func.coalesce(m.c.severity, ""), m.c.text,
                              m.c.sender_id)
-                .where(sa.and_(f.where(m), sa.or_(m.c.safety.isnot(None), m.c.severity.isnot(None))))
-                .order_by(m.c.ts.desc()).limit(LIMIT))
+                .where(sa.and_(m.c.escalated == 1, f.where(m)))
+                .order_by(m.c.escalated.desc(), m.c.ts.desc()).limit(LIMIT))
     return Table("escalations", "Safety: escalations (newest first)",
                  ["day", "channel", "kind", "severity", "message", "conversation"], rows, link="conversation")
 
@@ -168,7 +174,7 @@ def profiles(c: sa.engine.Connection, f: Filters) -> Table:
 def funnel(c: sa.engine.Connection, f: Filters) -> Table:
     t = STEPS
     rows = _run(c, sa.select(t.c.step, sa.func.count()).where(f.where(t)).group_by(t.c.step).order_by(t.c.step))
-    reminders = _run(c, sa.select(sa.func.count()).where(sa.and_(f.where(MESSAGES), MESSAGES.c.reminder == 1)))[0][0]
+    reminders = _run(c, sa.select(sa.func.count()).where(sa.and_(MESSAGES.c.reminder == 1, f.where(MESSAGES))))[0][0]
     return Table("funnel", "Walkthrough funnel (shoppers reaching each step) and reminders",
                  ["step", "shoppers"], [(f"step {s}", n) for s, n in rows] + [("reminders set", reminders)])
 
@@ -215,12 +221,20 @@ def all_tables(engine: sa.engine.Engine, f: Filters, names: Sequence[str] = tupl
 
 
 def search(engine: sa.engine.Engine, f: Filters, words: str) -> Table:
-    """Conversations with a message containing ``words`` (case-insensitive), newest first."""
-    m = MESSAGES
-    pattern = "%" + words.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    """Conversations with a message containing ``words`` (case-insensitive; each word, or a word starting
+    with it), newest first: the rarest-looking word is looked up in the word index, the rest checked in text."""
+    m, w = MESSAGES, WORDS
+    terms = [t for t in _WORD.findall(words.lower()) if len(t) > 1 and t not in _FILLER] or _WORD.findall(words.lower())
+    if not terms:
+        return Table("search", f"Conversations mentioning “{words}”", ["conversation", "channel", "last day", "message"],
+                     [], link="conversation")
+    first = max(terms, key=len)
+    upper = first[:-1] + chr(ord(first[-1]) + 1)  # the words starting with ``first``: an index range on both stores
+    found = sa.select(sa.distinct(w.c.sender_id)).where(sa.and_(w.c.word >= first, w.c.word < upper, f.where(w)))
+    conditions = [sa.func.lower(m.c.text).like(f"%{t}%") for t in terms]
     with engine.connect() as c:
         rows = _run(c, sa.select(m.c.sender_id, m.c.channel, sa.func.max(m.c.day), sa.func.min(m.c.text))
-                    .where(sa.and_(f.where(m), sa.func.lower(m.c.text).like(pattern, escape="\\")))
+                    .where(sa.and_(m.c.sender_id.in_(found), f.where(m), *conditions))
                     .group_by(m.c.sender_id, m.c.channel).order_by(sa.func.max(m.c.day).desc(), m.c.sender_id).limit(LIMIT))
     return Table("search", f"Conversations mentioning “{words}”", ["conversation", "channel", "last day", "message"],
                  rows, link="conversation")

@@ -70,6 +70,11 @@ td.n{text-align:right;font-variant-numeric:tabular-nums}a{color:#1d4e89}.muted{c
 """
 
 
+def _cell(value: Any) -> Any:
+    """A CSV cell a spreadsheet will not run: text a shopper typed that starts like a formula gets a quote."""
+    return "'" + value if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
 @dataclass
 class Response:
     status: int
@@ -196,7 +201,7 @@ class Insights:
         out = io.StringIO()
         writer = csv.writer(out)
         writer.writerow(table.columns)
-        writer.writerows(table.rows)
+        writer.writerows([[_cell(v) for v in row] for row in table.rows])
         filename = f"insights-{name}-{filters.start}-{filters.end}.csv"
         return Response(200, out.getvalue().encode("utf-8"), "text/csv; charset=utf-8",
                         {"Content-Disposition": f'attachment; filename="{filename}"'})

@@ -17,7 +17,7 @@ MODEL     := $(MODEL_DIR)/assistant.tar.gz
 PYTHON310 ?= $(shell for p in python3.10 $$(ls -d $$(pyenv root 2>/dev/null || echo $$HOME/.pyenv)/versions/3.10.*/bin/python 2>/dev/null | sort -rV); do \
                  "$$p" -c 'import sys; assert sys.version_info[:2] == (3, 10)' >/dev/null 2>&1 && { command -v "$$p"; break; }; done)
 
-.PHONY: help setup train run run-scaled shell test test-packages evaluate explain bench bench-scaled widget clean
+.PHONY: help setup train run run-scaled shell test test-packages evaluate explain bench bench-scaled bench-insights widget clean
 
 help:
 	@echo "make run       set up, train when needed, serve the assistant (REST/socket.io :5005, actions :5055, demo :8080)"
@@ -29,7 +29,8 @@ help:
 	@echo "make explain MSG=\"...\" [STATE='{\"skin_types\":[\"oily\"]}']  what one message is understood as, which step decided, the reply"
 	@echo "make bench     load benchmark against this assistant and stock 'rasa init'"
 	@echo "make bench-scaled the same load against make run and make run-scaled, side by side"
-	@echo "make widget    rebuild the chat widget bundle web/dist/widget.js from web/src (needs npm)"
+	@echo "make bench-insights the insights page's queries over 100,000 synthetic conversations, SQLite and PostgreSQL"
+	@echo "make widget    rebuild the chat widget (web/dist/widget.js) and the insights charts (web/dist/insights.js) (needs npm)"
 
 $(PY):
 	@if [ -z "$(PYTHON310)" ]; then \
@@ -86,6 +87,11 @@ bench: setup $(MODEL)
 
 bench-scaled: setup $(MODEL)
 	$(PY) -m scripts.bench_scaled $(BENCH_ARGS)
+
+# 100,000 synthetic conversations (~2M events) in SQLite and in PostgreSQL; the insights page's query times.
+bench-insights: setup
+	@$(PY) -m scripts.packages scaled
+	$(PY) -m scripts.bench_insights $(BENCH_ARGS)
 
 # The widget bundle is committed, so `make run` needs no npm; rebuild it after changing web/src.
 widget:

@@ -13,6 +13,7 @@ from actions.knowledge.query import say
 from actions.knowledge.resolve import State
 from actions.dialogue import respond, walk
 from actions.knowledge.text import has
+from actions.privacy import asks_erasure, offer_erasure
 
 #: Who a user is handed to; brands set it per deployment (nothing is invented when it is unset).
 HANDOFF_ENV = "HANDOFF_CONTACT"
@@ -31,6 +32,9 @@ class ActionHelp(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[Dict[Text, Any]]:
         turn = turn_from(tracker)
+        if asks_erasure(kb(), turn.text):  # "delete my data", however the intent model took it
+            offer_erasure(dispatcher, kb())
+            return []
         intent = turn.intent  # small talk has no topic of its own, so the entities and cues speak
         question = question_from(tracker, turn)
         if question.safety or question.topic:
@@ -69,6 +73,9 @@ class ActionForgetProfile(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[Dict[Text, Any]]:
         turn = turn_from(tracker)
         u = kb().understanding
+        if asks_erasure(kb(), turn.text):  # the whole conversation, not only the profile: offered, with a button
+            offer_erasure(dispatcher, kb())
+            return []
         if has(turn.text, u.restart) and not has(turn.text, u.forget):
             return walk(dispatcher, tracker, "walkthrough_start")  # "start over from the beginning"
         dispatcher.utter_message(response="utter_profile_forgotten")

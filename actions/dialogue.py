@@ -25,7 +25,7 @@ def respond(dispatcher: CollectingDispatcher, tracker: Tracker, question: Questi
         return walk(dispatcher, tracker, "walkthrough_next")
     base = kb()
     answers, main = compose(base, question)
-    utter(dispatcher, base, answers)
+    utter(dispatcher, base, answers, question)
     return remember(main, question.context.time, question, tracker)
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, List
 
+from actions.feedback import rated
 from actions.knowledge import KnowledgeBase
 from actions.knowledge.query import Answer, say
 
@@ -41,8 +42,8 @@ def message(kb: KnowledgeBase, answers: List[Answer], cite: bool = True) -> Dict
     return {"text": text, "buttons": [{"title": t, "payload": p} for t, p in (last.buttons if last else [])]}
 
 
-def utter(dispatcher, kb: KnowledgeBase, answers: List[Answer]) -> None:
-    """Send a reply as one message; buttons sit under it."""
+def utter(dispatcher, kb: KnowledgeBase, answers: List[Answer], question: Any = None) -> None:
+    """Send a reply as one message; buttons sit under it, and the record a 👍/👎 rates (actions/feedback.py)."""
     answers = [a for a in answers if a.text]
     if answers:
-        dispatcher.utter_message(**message(kb, answers))
+        dispatcher.utter_message(**message(kb, answers), feedback=rated(kb, answers, question))

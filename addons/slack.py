@@ -42,7 +42,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
-from addons import guard
+from addons import feedback, guard
 
 logger = logging.getLogger(__name__)
 
@@ -143,12 +143,15 @@ class SlackOutput(SlackBot):
             logger.error("Slack chat.postMessage failed: %s", error.response.get("error"))
 
     async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
-        await self._post_message(self.slack_channel or recipient_id, text=to_mrkdwn(text))
+        rated = feedback.slack_blocks(kwargs.get(feedback.METADATA_KEY))  # 👍/👎 under a protocol answer
+        await self._post_message(self.slack_channel or recipient_id, text=to_mrkdwn(text),
+                                 **({"blocks": _sections(to_mrkdwn(text)) + rated} if rated else {}))
 
     async def send_text_with_buttons(self, recipient_id: Text, text: Text, buttons: List[Dict[Text, Any]],
                                      **kwargs: Any) -> None:
+        rated = feedback.slack_blocks(kwargs.get(feedback.METADATA_KEY))
         await self._post_message(self.slack_channel or recipient_id, text=to_mrkdwn(text),
-                                 blocks=quick_reply_blocks(text, buttons))
+                                 blocks=quick_reply_blocks(text, buttons) + rated)
 
 
 # --------------------------------------------------------------------------- input
@@ -367,6 +370,8 @@ class SlackChannel(SlackInput):
         channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
         if not isinstance(actions, list) or not actions:
             return _ack(ignored=True)
+        if feedback.is_slack_feedback(body):  # a 👍/👎 or "what was missing?" (addons/feedback.py)
+            return response.json(feedback.on_slack_interaction(self, body, on_new_message))
         value = actions[0].get("value") if isinstance(actions[0], dict) else None
         if not value or not user.get("id") or not channel:
             return _ack(ignored=True)  # link buttons and unsupported widgets carry no value

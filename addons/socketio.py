@@ -35,11 +35,10 @@ from typing import Any, Awaitable, Callable, Dict, FrozenSet, Mapping, Optional,
 import rasa.core.channels.channel
 from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.socketio import SocketIOInput as RasaSocketIOInput
-from rasa.core.channels.socketio import SocketIOOutput
 from sanic import Blueprint
 from socketio.exceptions import ConnectionRefusedError
 
-from addons import guard
+from addons import feedback, guard
 from addons.session import Sessions
 
 logger = logging.getLogger(__name__)
@@ -83,6 +82,11 @@ class SocketIOInput(RasaSocketIOInput):
         super().__init__(*args, **kwargs)
         self.sessions = Sessions.from_environment()
         self.origins = allowed_origins(os.environ)
+
+    def get_output_channel(self) -> Optional["feedback.SocketIOOutput"]:
+        """Rasa's, with answer feedback (addons/feedback.py): reminders' answers carry their 👍/👎 too."""
+        output = super().get_output_channel()
+        return output and feedback.SocketIOOutput(self.sio, self.bot_message_evt)
 
     # ----------------------------------------------------------------- handshake
 
@@ -147,7 +151,7 @@ class SocketIOInput(RasaSocketIOInput):
     async def handle_message(self, on_new_message: Callable[[UserMessage], Awaitable[Any]], sid: str,
                              data: Any) -> None:
         text = guard.read(data.get("message")) if isinstance(data, dict) else None
-        output = SocketIOOutput(self.sio, self.bot_message_evt)
+        output = feedback.SocketIOOutput(self.sio, self.bot_message_evt)
         if text is None:
             await guard.say(output, sid, guard.EMPTY_TEXT)  # to this connection only
             return
@@ -165,7 +169,7 @@ class SocketIOInput(RasaSocketIOInput):
                 await self.handle_message(on_new_message, sid, data)
             except Exception:  # noqa: BLE001 — answer and log rather than let socket.io swallow it
                 logger.exception("a socket.io message could not be handled")
-                await guard.say(SocketIOOutput(self.sio, self.bot_message_evt), sid, guard.FALLBACK_TEXT)
+                await guard.say(feedback.SocketIOOutput(self.sio, self.bot_message_evt), sid, guard.FALLBACK_TEXT)
 
         async def session_request(sid: str, data: Any = None, *_: Any) -> None:
             await self.session_request(sid, data)

@@ -48,6 +48,8 @@ from rasa.shared.core.events import (ActionExecuted, Event, ReminderScheduled, R
 from rasa.shared.core.slots import Slot
 from rasa.shared.core.trackers import DialogueStateTracker, TrackerActiveLoop
 
+from addons.privacy import Erasing
+
 logger = logging.getLogger(__name__)
 
 DEFAULT_REMEMBERED = 1000
@@ -225,8 +227,9 @@ class RecentTracker(DialogueStateTracker):
         self.saved -= cut
 
 
-class SQLiteTrackerStore(SQLTrackerStore):
-    """``SQLTrackerStore`` with recent-turn trackers, a WAL journal and a memory of recent conversations."""
+class SQLiteTrackerStore(Erasing, SQLTrackerStore):
+    """``SQLTrackerStore`` with recent-turn trackers, a WAL journal and a memory of recent conversations; erases
+    conversations on request and after ``RETENTION_DAYS`` (addons/privacy.py)."""
 
     def __init__(self, *args: Any, remember_conversations: int = DEFAULT_REMEMBERED,
                  recent_turns: int = DEFAULT_TURNS, **kwargs: Any) -> None:

@@ -283,9 +283,10 @@ class Scaled:
                      for _ in range(self.replicas)]
         self.nginx = Nginx("nginx", logs / "nginx.log", prefix=self.workdir / "nginx", port=self.port,
                            upstreams=[r.rasa_port for r in self.rasa], listen=self.listen)
-        # The action server and the demo page; the page talks to nginx, not to one replica.
+        # The action server and the demo page; the page talks to nginx, not to one replica, and its insights
+        # read the shared PostgreSQL tracker store (addons/insights).
         self.front = Stack(rasa_port=self.port, action_port=self.action_port, web_port=self.web_port,
-                           workdir=self.workdir / "rasa", quiet=self.quiet)
+                           workdir=self.workdir / "rasa", quiet=self.quiet, extra_env=self.store_env())
 
     def store_env(self) -> Dict[str, str]:
         """What switches a replica to the shared stores: the only difference from `make run`."""

@@ -158,7 +158,8 @@ class Stack:
     def start_web(self) -> None:
         if self.web_port:
             self._spawn("web", [str(BIN / "python"), "-m", "scripts.webserver", "--port", str(self.web_port),
-                                "--rasa-url", f"http://localhost:{self.rasa_port}"])
+                                "--rasa-url", f"http://localhost:{self.rasa_port}",
+                                "--tracker-db", str(self.tracker_db or self.workdir / "tracker.db")])
 
     def start(self, timeout: float = 180.0) -> "Stack":
         self.start_actions()

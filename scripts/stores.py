@@ -18,6 +18,8 @@ from typing import Mapping, Optional
 
 #: The embedded tracker store: Rasa's SQL store with a WAL journal and a memory of recent conversations.
 SQLITE_STORE = "addons.tracker_store.SQLiteTrackerStore"
+#: PostgreSQL: Rasa's SQLTrackerStore with erasure ("delete my data", RETENTION_DAYS; addons/privacy.py).
+POSTGRES_STORE = "addons.privacy.ErasingSQLTrackerStore"
 #: PostgreSQL tracker store: host switches it on; the others default as shown in ``POSTGRES_DEFAULTS``.
 TRACKER_DB_HOST = "TRACKER_DB_HOST"
 POSTGRES_DEFAULTS = {"TRACKER_DB_PORT": "5432", "TRACKER_DB_NAME": "rasa", "TRACKER_DB_USER": "rasa"}
@@ -48,7 +50,7 @@ def tracker_store(env: Mapping[str, str], sqlite_file: Path) -> str:
     if not env.get(TRACKER_DB_HOST):
         return (f'tracker_store:\n  type: {SQLITE_STORE}\n  dialect: "sqlite"\n'
                 f'  db: {_quoted(str(sqlite_file))}\n')
-    lines = ["tracker_store:", "  type: SQL", '  dialect: "postgresql"', f"  url: {_quoted(env[TRACKER_DB_HOST])}",
+    lines = ["tracker_store:", f"  type: {POSTGRES_STORE}", '  dialect: "postgresql"', f"  url: {_quoted(env[TRACKER_DB_HOST])}",
              f"  port: {int(_setting(env, 'TRACKER_DB_PORT', POSTGRES_DEFAULTS))}",
              f"  db: {_quoted(_setting(env, 'TRACKER_DB_NAME', POSTGRES_DEFAULTS))}",
              f"  username: {_quoted(_setting(env, 'TRACKER_DB_USER', POSTGRES_DEFAULTS))}"]

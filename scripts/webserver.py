@@ -4,7 +4,10 @@ Only those two paths: web/ also holds the widget's sources and node_modules, whi
 The widget's settings are the page's own ``data-`` attributes, written here (the assistant's name and greeting
 from the knowledge base, the brand colour from :data:`DEMO_ATTRIBUTES`); nothing
 in the URL changes them, so a crafted link cannot put its own text or links inside the brand's widget.
-Every response carries a Content-Security-Policy (scripts from this server only, connections only to the Rasa
+Under ``/insights`` it also serves the brand's insights page (addons/insights/page.py: closed unless
+``INSIGHTS_TOKEN`` is set and given, with headers of its own); ``--tracker-db`` is the SQLite tracker store it
+reads when ``TRACKER_DB_HOST`` does not name a PostgreSQL one.
+Every other response carries a Content-Security-Policy (scripts from this server only, connections only to the Rasa
 server, no framing), ``Referrer-Policy: no-referrer`` and a ``Server`` header that names no versions.
 """
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import argparse
 import html
 import http.server
+import os
 import sys
 from pathlib import Path
 from typing import Dict, Optional, Tuple
@@ -19,6 +23,7 @@ from urllib.parse import urlsplit
 
 from actions.knowledge import KnowledgeBase, KnowledgeBaseError, load_knowledge
 from actions.knowledge.query import say
+from addons.insights import page as insights
 
 WEB = Path(__file__).resolve().parent.parent / "web"
 PAGE = WEB / "demo" / "index.html"
@@ -80,6 +85,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     rasa_url: Optional[str] = None
     kb: KnowledgeBase
+    insights: Optional["insights.Insights"] = None
     server_version = "demo-page"  # no Python version in the Server header
 
     def version_string(self) -> str:
@@ -94,14 +100,39 @@ class Handler(http.server.BaseHTTPRequestHandler):
         return None
 
     def end_headers(self) -> None:
-        """The same protective headers on every response, error pages included."""
+        """The same protective headers on every response, error pages included (the insights page: its own)."""
+        if self.path.startswith("/insights"):
+            super().end_headers()
+            return
         self.send_header("Content-Security-Policy", content_security_policy(self.rasa_url, self.headers.get("Host", "")))
         self.send_header("X-Frame-Options", "DENY")  # frame-ancestors for browsers without CSP level 2
         self.send_header("Referrer-Policy", "no-referrer")
         self.send_header("X-Content-Type-Options", "nosniff")
         super().end_headers()
 
+    def serve_insights(self, method: str, send_body: bool = True) -> None:
+        url = urlsplit(self.path)
+        length = int(self.headers.get("Content-Length") or 0) if method == "POST" else 0
+        body = self.rfile.read(min(length, 10_000)) if length > 0 else b""
+        reply = self.insights.handle(method, url.path, url.query, self.headers, body)
+        self.send_response(reply.status)
+        for name, value in {**reply.headers, "Content-Type": reply.content_type,
+                            "Content-Length": str(len(reply.body))}.items():
+            self.send_header(name, value)
+        self.end_headers()
+        if send_body:
+            self.wfile.write(reply.body)
+
+    def do_POST(self) -> None:
+        if self.path.startswith("/insights") and self.insights is not None:
+            self.serve_insights("POST")
+        else:
+            self.send_error(405 if self.route() else 404)
+
     def do_GET(self, send_body: bool = True) -> None:
+        if self.path.startswith("/insights") and self.insights is not None:
+            self.serve_insights("HEAD" if not send_body else "GET", send_body)
+            return
         found = self.route()
         if found is None:
             self.send_error(404)
@@ -127,13 +158,16 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8080)
     parser.add_argument("--rasa-url", default=None,
                         help="the Rasa server the widget talks to (default: the page's host, port 5005)")
+    parser.add_argument("--tracker-db", type=Path, default=Path(__file__).resolve().parent.parent / "var" / "tracker.db",
+                        help="the SQLite tracker store the insights page reads (unless TRACKER_DB_HOST is set)")
     args = parser.parse_args()
     try:
         kb = load_knowledge()  # $PROTOCOL_KB_PATH, as the action server reads it
     except KnowledgeBaseError as error:
         print(f"error: the knowledge base is not valid — the demo page cannot start.\n{error}", file=sys.stderr)
         raise SystemExit(2) from None
-    handler = type("DemoHandler", (Handler,), {"rasa_url": args.rasa_url, "kb": kb})
+    page = insights.from_environment(os.environ, args.tracker_db, f"{kb.assistant.name}: insights")
+    handler = type("DemoHandler", (Handler,), {"rasa_url": args.rasa_url, "kb": kb, "insights": page})
     with http.server.ThreadingHTTPServer(("0.0.0.0", args.port), handler) as server:
         server.serve_forever()
 

@@ -54,9 +54,14 @@ USES: Dict[str, Tuple[str, ...]] = {
         "verdict_yes", "verdict_no", "verdict_better_not", "widget_greeting", "no_such_step", "step_count", "handoff_unconfigured", "order_first", "order_after", "order_before", "timing_verdict", "timing_unknown", "timing_only_for", "time_am", "time_pm",
         # the channels' own (addons/guard.py)
         "message_empty", "message_capped", "cant_answer",
+        # answer feedback (actions/feedback.py)
+        "feedback_ask", "feedback_up", "feedback_down", "feedback_thanks", "feedback_missing", "feedback_send",
+        "feedback_noted", "feedback_unknown",
+        # deleting a conversation (actions/privacy.py)
+        "erase_offer", "erase_done",
     ),
     "buttons": ("walkthrough", "avoid", "routine", "remind", "routine_am", "routine_pm", "retinol", "vitamin_c",
-                "niacinamide", "darker", "next", "back", "repeat", "start_again", "card", "person"),
+                "niacinamide", "darker", "next", "back", "repeat", "start_again", "card", "person", "erase"),
     "steps": ("cleanse", "apply_serum", "absorb", "treatments", "moisturize", "sunscreen"),
     "principles": ("allow_absorption", "consistency", "sun_protection", "hydration"),
     "skin_tones": ("darker",),

@@ -314,6 +314,8 @@ class Understanding(Strict):
     done_stage: Dict[str, List[str]]
     done_step: List[str]
     waited: List[str]
+    #: what asks for the whole conversation to be deleted ("delete my data"): the assistant offers to erase it
+    erase: List[str] = []
 
 
 #: entity name -> canonical value -> phrases

@@ -43,7 +43,7 @@ def test_by_default_conversations_stay_in_a_sqlite_file_and_locks_in_memory(tmp_
 
 def test_tracker_db_host_switches_to_postgresql_without_writing_the_password(tmp_path, monkeypatch):
     path, tracker, _ = endpoints(tmp_path, monkeypatch, **POSTGRES)
-    assert tracker.type == "SQL" and tracker.url == "db.internal"
+    assert tracker.type == stores.POSTGRES_STORE and tracker.url == "db.internal"  # Rasa's SQL store, erasing
     assert tracker.kwargs == {"dialect": "postgresql", "port": 6432, "db": "conversations", "username": "assistant",
                               "password": "s3cret-pg"}  # Rasa expands ${TRACKER_DB_PASSWORD} when reading
     assert "s3cret" not in path.read_text()

@@ -1,5 +1,6 @@
 /** Rasa's socket.io channel: session_request -> session_confirm, user_uttered out, bot_uttered in. */
 import { io } from "socket.io-client";
+import { normaliseFeedback } from "./feedback.js";
 
 /** Rasa sends ``buttons`` as ``quick_replies`` over socket.io; accept both. */
 export function normaliseBotMessage(data) {
@@ -8,7 +9,9 @@ export function normaliseBotMessage(data) {
   const buttons = (data.quick_replies || data.buttons || [])
     .filter((b) => b && typeof b.title === "string" && typeof b.payload === "string")
     .map(({ title, payload }) => ({ title, payload }));
-  return text || buttons.length ? { text, buttons } : null;
+  const feedback = normaliseFeedback(data.feedback); // a protocol answer that can be rated (feedback.js)
+  if (!text && !buttons.length) return null;
+  return feedback ? { text, buttons, feedback } : { text, buttons };
 }
 
 /** The session id in a ``session_confirm``: Rasa sends the id itself, some servers ``{session_id}``. */
@@ -20,11 +23,11 @@ export function confirmedSessionId(data) {
 export class Connection {
   /**
    * @param {{serverUrl: string, socketPath: string, sessionId: ?string}} options  sessionId: the server's, if any yet
-   * @param {{onMessage: Function, onStatus: Function, onSession: Function, onSent: Function}} handlers
+   * @param {{onMessage: Function, onStatus: Function, onSession: Function, onSent: Function, onFeedback: ?Function}} handlers
    *   status: connecting | online | reconnecting | offline; onSession(id): the server confirmed (or issued) an id;
-   *   onSent: a message really left (now, or once back online)
+   *   onSent: a message really left (now, or once back online); onFeedback(ack): a rating was stored
    */
-  constructor({ serverUrl, socketPath, sessionId }, { onMessage, onStatus, onSession, onSent }) {
+  constructor({ serverUrl, socketPath, sessionId }, { onMessage, onStatus, onSession, onSent, onFeedback }) {
     this.sessionId = sessionId || null;
     this.outbox = [];
     this.online = false;
@@ -43,6 +46,10 @@ export class Connection {
       this.confirmed();
     });
     this.socket.on("bot_uttered", (data) => {
+      if (data && typeof data === "object" && data.feedback_ack) {
+        if (onFeedback) onFeedback(data.feedback_ack);
+        return;
+      }
       const message = normaliseBotMessage(data);
       if (message) onMessage(message);
     });
@@ -59,17 +66,18 @@ export class Connection {
   /** In our session's room now: bot-initiated messages (reminders) reach us; send what waited. */
   confirmed() {
     this.setOnline(true, "online");
-    this.outbox.splice(0).forEach((text) => this.emit(text));
+    this.outbox.splice(0).forEach(([text, metadata]) => this.emit(text, metadata));
   }
 
-  /** Sends now, or as soon as the server is back. */
-  send(text) {
-    if (this.online) this.emit(text);
-    else this.outbox.push(text);
+  /** Sends now, or as soon as the server is back; ``metadata`` (a rating) goes as Rasa's message metadata. */
+  send(text, metadata) {
+    if (this.online) this.emit(text, metadata);
+    else this.outbox.push([text, metadata]);
   }
 
-  emit(text) {
-    this.socket.emit("user_uttered", { message: text, session_id: this.sessionId });
-    this.onSent();
+  emit(text, metadata) {
+    const message = { message: text, session_id: this.sessionId };
+    this.socket.emit("user_uttered", metadata ? { ...message, metadata } : message);
+    if (!metadata) this.onSent(); // a rating gets no reply to wait for
   }
 }

@@ -3,9 +3,11 @@
  * launcher button and a chat panel that talk to the Rasa server's socket.io channel.
  */
 import styles from "./styles.css";
+import feedbackStyles from "./feedback.css";
 import { AA, contrast, readableAccent, resolveColor, textOn, toCss } from "./colors.js";
 import { findScript, readConfig, DEFAULTS } from "./config.js";
 import { Connection } from "./connection.js";
+import { Ratings } from "./feedback.js";
 import { Conversation, safeStorage } from "./storage.js";
 import { ChatView } from "./ui.js";
 
@@ -27,7 +29,7 @@ function mount(document, window, config) {
   document.body.append(host);
   const root = host.attachShadow({ mode: "open" });
   const style = document.createElement("style");
-  style.textContent = styles;
+  style.textContent = styles + feedbackStyles;
   root.append(style);
   applyTheme(host, root, config.primaryColor);
 
@@ -35,6 +37,10 @@ function mount(document, window, config) {
   const panelState = safeStorage(() => window.sessionStorage);
   const openKey = `${conversation.prefix}:open`;
   let connection = null;
+  const ratings = new Ratings(document, {
+    send: (metadata) => connection.send("/feedback", metadata),
+    save: () => conversation.save(),
+  });
 
   const view = new ChatView(root, config, {
     onSend(text, shownAs) {
@@ -46,6 +52,7 @@ function mount(document, window, config) {
     onToggle(isOpen) {
       panelState.set(openKey, isOpen ? "1" : "");
     },
+    decorate: (item, message) => ratings.decorate(item, message),
   });
   if (config.greeting) view.addMessage({ from: "bot", text: config.greeting }, { live: false });
   conversation.messages.forEach((message) => view.addMessage(message, { live: false }));
@@ -53,10 +60,11 @@ function mount(document, window, config) {
   connection = new Connection(
     { serverUrl: config.serverUrl, socketPath: config.socketPath, sessionId: conversation.sessionId },
     {
-      onMessage: ({ text, buttons }) => view.addMessage(conversation.add({ from: "bot", text, buttons, ts: Date.now() })),
+      onMessage: (message) => view.addMessage(conversation.add({ from: "bot", ...message, ts: Date.now() })),
       onStatus: (status) => view.setStatus(status),
       onSession: (id) => conversation.setSession(id),
       onSent: () => view.setTyping(true),
+      onFeedback: (ack) => ratings.acknowledged(ack),
     },
   );
   if (panelState.get(openKey)) view.open({ focus: false });

@@ -82,9 +82,10 @@ export class ChatView {
   /**
    * @param {ShadowRoot} root
    * @param {{title: string}} config
-   * @param {{onSend: Function, onToggle: Function}} handlers  onSend(text, shownAs); onToggle(isOpen)
+   * @param {{onSend: Function, onToggle: Function, decorate: ?Function}} handlers  onSend(text, shownAs);
+   *   onToggle(isOpen); decorate(item, message): adds controls of its own under a message (feedback.js)
    */
-  constructor(root, config, { onSend, onToggle }) {
+  constructor(root, config, { onSend, onToggle, decorate }) {
     const template = root.ownerDocument.createElement("template");
     template.innerHTML = TEMPLATE; // our own constant markup; nothing from the server or the user
     root.append(template.content);
@@ -92,6 +93,7 @@ export class ChatView {
     this.window = root.ownerDocument.defaultView;
     this.onSend = onSend;
     this.onToggle = onToggle;
+    this.decorate = decorate || (() => {});
     this.unread = 0;
     this.typingTimer = null;
     this.fullScreen = this.window.matchMedia(FULL_SCREEN);
@@ -197,6 +199,7 @@ export class ChatView {
     bubble.append(who, body);
     item.append(bubble);
     if (message.ts) item.append(this.timestamp(message.ts));
+    if (message.from === "bot") this.decorate(item, message);
     if (message.buttons && message.buttons.length) item.append(this.quickReplies(message.buttons));
     this.log.append(item);
     if (live && message.from === "bot") this.setTyping(false);

@@ -47,7 +47,7 @@ USES: Dict[str, Tuple[str, ...]] = {
         "for_pigment", "for_darker", "for_darker_or_pigment", "where_type", "card_title", "card_am", "card_pm",
         "card_spf", "card_wait", "card_mineral", "card_brightening", "adjust_ask", "adjust_intro", "profile_ack",
         "brightening_list", "step_head", "why", "absorb_then", "and_sunscreen", "order_line",
-        "ingredient_unknown", "am_spf", "same_at_night", "combine_unknown", "toner_note", "sunscreen_night", "exfoliation_depends",
+        "ingredient_unknown", "am_spf", "same_at_night", "same_at_night_agree", "combine_unknown", "toner_note", "sunscreen_night", "exfoliation_depends",
         "actives_exfoliants", "avoid_depends", "not_covered", "not_covered_area", "walk_done", "walk_head",
         "walk_wait_head", "walk_optional", "walk_not_started", "walk_position", "walk_stopped", "reminder_set",
         "seconds", "minutes", "reminder_fired", "reminder_next", "patch_sensitive", "source_line",
@@ -116,6 +116,8 @@ class Context:
     time_switched: bool = False
     #: where the user's yes/no question puts the named active: "after" or "before" the serum
     proposes: Optional[str] = None
+    #: the user proposes leaving something out ("same thing minus spf?"): agree before explaining
+    leaves_out: bool = False
 
 
 @dataclass
@@ -605,7 +607,7 @@ def sunscreen(kb: KnowledgeBase, ctx: Context) -> Answer:
     s = step(kb, "sunscreen")
     tone = _darker(kb, ctx.profile)
     if ctx.time == "pm":
-        w.say("sunscreen_night")
+        w.say("same_at_night_agree" if ctx.leaves_out else "sunscreen_night")
     elif tone:  # which sunscreen, and why it matters more for this skin
         w.add(s.text, s.source)
         w.add(tone.sunscreen_type, tone.source)

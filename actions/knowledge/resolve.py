@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
-from .query import GATED_CATEGORIES, GATING_CONDITIONS, TOPICS, Context, Profile, step_numbered, unique
+from .query import GATED_CATEGORIES, GATING_CONDITIONS, TOPICS, Context, Profile, routine_steps, step_numbered, unique
 from .schema import KnowledgeBase
 from . import text as tx
 from .frame import Frame, read_frame, step_number
@@ -644,6 +644,9 @@ def named_step(d: Draft) -> Optional[str]:
     u, f = d.kb.understanding, d.frame
     if d.tri.severity or d.topic == "not_covered":
         return None
+    if tx.has(d.turn.text, u.finish_words):  # "what do I finish with?": the last step of this routine
+        d.topic, d.step = "step", routine_steps(d.kb, d.time)[-1].id
+        return f"topic=step {d.step} (the last, {d.time or 'am'})"
     if f.subject == "steps":
         d.safety.append("steps:count")
         d.topic = None
@@ -876,5 +879,6 @@ def resolve(turn: Turn, state: State, cues: Mapping[str, Sequence[str]] = {},
         asks_use=bool(_USE.search(turn.text)),
         time_switched=bool(d.time and state.last_time and d.time != state.last_time and d.topic == state.last_topic),
         proposes=d.frame.proposes,
+        leaves_out=tx.has(turn.text, kb.understanding.leave_out),
     )
     return Question(d.topic, context, d.safety, d.resumed, d.also, tri, d.frame, d.trace)

@@ -294,6 +294,10 @@ class Understanding(Strict):
     other_holders: List[str]
     first_person: List[str]
     not_me: List[str]
+    #: asking for the routine's last step ("what do I finish with?")
+    finish_words: List[str] = []
+    #: words proposing to leave a product out ("same thing minus spf?")
+    leave_out: List[str] = []
     #: chat shorthand and its spelling ("shud": "should"), applied before anything reads a message
     shorthand: Dict[str, str] = {}
     after_serum: List[str]

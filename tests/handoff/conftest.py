@@ -11,6 +11,7 @@ from typing import Any, Dict, Iterator, List, Optional, Tuple
 import pytest
 
 from scripts.stack import Stack, free_port
+from tests.browser.conftest import browser, context, page  # noqa: F401 — Chromium for the widget tests
 from tests.conftest import make_stack
 from aiohttp import web
 
@@ -63,6 +64,23 @@ def handoff_stack(tmp_path_factory, care_slack: CareSlack) -> Iterator[Stack]:
     """Actions + Rasa (REST, socket.io, Slack) + the demo page, the hand-off on, a 10-minute timeout."""
     env = handoff_env(care_slack, HANDOFF_TIMEOUT="10", HANDOFF_CONTACT="care@brand.example")
     with make_stack(tmp_path_factory.mktemp("handoff"), extra_env=env, web_port=free_port()) as stack:
+        yield stack
+
+
+@pytest.fixture(scope="session")
+def timeout_stack(tmp_path_factory, care_slack: CareSlack) -> Iterator[Stack]:
+    """The same with HANDOFF_TIMEOUT at 0.05 minutes (3 s): nobody takes the card in time."""
+    env = handoff_env(care_slack, HANDOFF_TIMEOUT="0.05", HANDOFF_CONTACT="care@brand.example")
+    with make_stack(tmp_path_factory.mktemp("handoff-timeout"), extra_env=env, web_port=free_port()) as stack:
+        yield stack
+
+
+@pytest.fixture(scope="session")
+def closed_stack(tmp_path_factory, care_slack: CareSlack) -> Iterator[Stack]:
+    """The same outside the care team's hours (HANDOFF_HOURS: a window that does not contain now)."""
+    env = handoff_env(care_slack, HANDOFF_HOURS=f"{closed_hours()} Europe/London",
+                      HANDOFF_CONTACT="https://brand.example/help")
+    with make_stack(tmp_path_factory.mktemp("handoff-closed"), extra_env=env) as stack:
         yield stack
 
 

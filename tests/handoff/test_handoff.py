@@ -11,7 +11,7 @@ import jwt
 import pytest
 
 from tests.handoff.conftest import API_TOKEN, CARE, CareTeam
-from tests.slack.fake_slack import new_id, sign
+from tests.slack.fake_slack import SlackClient, new_id, sign
 from tests.socketio_client import SocketChat
 
 pytestmark = pytest.mark.e2e
@@ -134,3 +134,33 @@ def test_a_forged_or_replayed_slack_action_is_refused(handoff_stack, care, sam):
     assert stale[0] == 403
     joined = [t for t in rest(handoff_stack, sender, "hi?") if JOINED in t]
     assert len(joined) == 1  # told once
+
+
+def test_a_slack_dm_shopper_is_handed_off_in_their_dm(handoff_stack, care, sam):
+    shopper, dm = SlackClient(handoff_stack, care.slack), new_id("D")
+    user, before = new_id("U"), len(care.cards())
+    assert shopper.dm("I want to talk to a human", user, dm)[0] == 200
+    care.slack.wait_for_post(dm, "connecting you")
+    card = care.new_card(before)
+    assert "slack" in json.dumps(card["blocks"])
+    assert care.click(card, "handoff_take", sam)[0] == 200
+    assert care.slack.wait_for_post(dm, "from the care team has joined")["text"] == \
+        "*Sam* from the care team has joined the chat."  # as Slack mrkdwn
+    care.reply(card, sam, "Hi, Sam here")
+    care.slack.wait_for_post(dm, "Hi, Sam here")
+    assert shopper.dm("thanks Sam", user, dm)[0] == 200
+    assert "thanks Sam" in care.wait_thread(card, "thanks Sam")
+    assert care.click(card, "handoff_back", sam)[0] == 200
+    care.slack.wait_for_post(dm, "back with the assistant")
+
+
+def test_a_malformed_hand_off_click_gets_a_4xx_with_its_reason(handoff_stack, care, sam):
+    sender, before = f"rest-{new_id('S')}", len(care.cards())
+    rest(handoff_stack, sender, "can I talk to a person?")
+    payload = care.click_payload(care.new_card(before), "handoff_take", sam)
+    del payload["actions"][0]["action_ts"]
+    status, reply = care.send_click(payload)
+    assert (status, reply["ok"]) == (400, False) and "malformed" in reply["error"]
+    unknown = care.click_payload(care.new_card(before), "handoff_take", sam)
+    unknown["actions"][0]["value"] = "rest-nobody"
+    assert care.send_click(unknown) == (200, {"ok": True, "ignored": "no such hand-off"})

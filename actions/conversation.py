@@ -83,7 +83,8 @@ class ActionHandoff(Action):
         """Tell the shopper they are being connected (or that the team is offline, and the contact), and ask the
         Rasa server to post the hand-off card in the care team's channel either way."""
         knowledge = kb()
-        reason = "reaction" if tracker.get_slot("reaction") else "asked"
+        reason = ("reaction" if tracker.get_slot("reaction") else
+                  "unanswered" if tracker.get_slot("last_topic") == "not_covered" else "asked")
         online = settings.open_at(datetime.now(timezone.utc))
         if online:
             dispatcher.utter_message(text=say(knowledge, "handoff_connecting", minutes=settings.minutes))

@@ -326,8 +326,10 @@ class Relay:
     async def start(self, message: UserMessage, request: Dict[str, Any], output: OutputChannel) -> None:
         """Post the card in the care team's channel and remember the hand-off; the shopper was told already."""
         sender = message.sender_id
-        if not self.settings.live or await self.store.get(sender):
-            return
+        current = await self.store.get(f"state:{sender}")
+        if not self.settings.live or (current and current["status"] in ("waiting", "live")):
+            return  # (a card nobody took in time is replaced by a new one: the shopper asked again)
+        await self.store.drop(f"agent:{sender}")
         online = bool(request.get("online", True))
         state = {"sender": sender, "channel": message.input_channel or "rest", "reason": request.get("reason", "asked"),
                  "profile": request.get("profile") or {}, "transcript": request.get("transcript") or [],

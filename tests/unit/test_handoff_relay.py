@@ -84,3 +84,16 @@ async def test_the_first_agent_wins(recorded):
     assert (await r.store.get("state:rest-1"))["agent"]["name"] == "Sam"
     [ephemeral] = [c for c in r.slack.calls if c["method"] == "chat.postEphemeral"]
     assert ephemeral["user"] == "U2" and "<@U1> already took" in ephemeral["text"]
+
+
+async def test_asking_again_after_a_timeout_posts_a_new_card(recorded):
+    r = relay([], timeout_minutes=2)
+    await start(r)
+    await asyncio.gather(*r._tasks)
+    first = (await r.store.get("state:rest-1"))["card"]
+    await start(r)
+    state = await r.store.get("state:rest-1")
+    assert state["card"] != first and state["status"] == "waiting"
+    await start(r)  # waiting: no third card
+    cards = [c for c in r.slack.calls if c["method"] == "chat.postMessage" and "thread_ts" not in c]
+    assert len(cards) == 2

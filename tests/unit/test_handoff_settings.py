@@ -92,3 +92,13 @@ async def test_with_only_an_email_contact_the_shopper_gets_a_mailto_link(monkeyp
     [message] = dispatcher.messages
     assert message["response"] == "utter_handoff"
     assert message["contact"] == "[care@brand.example](mailto:care@brand.example)"
+
+
+@pytest.mark.parametrize("slots, reason", [
+    ({"reaction": "reaction"}, "reaction"), ({"last_topic": "not_covered"}, "unanswered"), ({}, "asked")])
+async def test_the_card_says_why_a_person_was_asked_for(monkeypatch, slots, reason):
+    monkeypatch.setenv("HANDOFF_SLACK_CHANNEL", "C1")
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-x")
+    dispatcher = CollectingDispatcher()
+    await ActionHandoff().run(dispatcher, handoff_tracker(**slots), {})
+    assert dispatcher.messages[-1]["custom"]["handoff"]["reason"] == reason

@@ -404,6 +404,10 @@ class Relay:
         except Refused as refused:
             logger.warning("hand-off: refused a Slack action: %s", refused)
             return response.json({"ok": False, "error": str(refused)}, status=refused.status)
+        except (RedisError, OSError) as error:
+            logger.error("hand-off: state unavailable for a Slack action (%s)", error)
+            return response.json({"ok": False, "error": "the hand-off state is unavailable; try again shortly"},
+                                 status=HTTPStatus.SERVICE_UNAVAILABLE)
 
     async def _action(self, body: Dict[str, Any]) -> HTTPResponse:
         action = (body.get("actions") or [{}])[0]
@@ -450,24 +454,29 @@ class Relay:
         """True when ``event`` is a message in the care team's channel (relayed to the shopper, or nothing to do)."""
         if not self.settings.live or event.get("channel") != self.settings.channel:
             return False
+        try:
+            await self._care_message(event)
+        except (RedisError, OSError) as error:
+            logger.error("hand-off: an agent's message could not be relayed (%s)", error)
+        return True
+
+    async def _care_message(self, event: Dict[str, Any]) -> None:
+        """Relay an agent's reply in a card's thread to the shopper (anything else there: nothing to do)."""
         if event.get("type") != "message":
-            return True  # an @mention there arrives as a message event too: that one is relayed
+            return  # an @mention there arrives as a message event too: that one is relayed
         thread, user, text = event.get("thread_ts"), event.get("user"), event.get("text")
         if event.get("bot_id") or event.get("subtype") or not user or not thread or thread == event.get("ts"):
-            return True  # our own posts, edits, and the channel's own chatter
+            return  # our own posts, edits, and the channel's own chatter
         mapped = await self.store.get(f"thread:{thread}")
         state = await self.store.get(f"state:{mapped['sender']}") if mapped else None
         if not state or not isinstance(text, str) or not text.strip():
-            return True
+            return
         if state["status"] != "live":
             await self._slack("chat.postEphemeral", channel=self.settings.channel, user=user, thread_ts=thread,
                               text=_say("handoff_thread_not_taken"))
-            return True
-        agent = state["agent"]
-        name = agent["name"] if agent["id"] == user else _say("handoff_care_team")
-        await self.tell(state, _say("handoff_agent_says", agent=name, text=html.unescape(text.strip())),
-                        agent=agent["name"] if agent["id"] == user else name)
-        return True
+            return
+        name = state["agent"]["name"] if state["agent"]["id"] == user else _say("handoff_care_team")
+        await self.tell(state, _say("handoff_agent_says", agent=name, text=html.unescape(text.strip())), agent=name)
 
 
 # --------------------------------------------------------------------------- the hooks the channels call
@@ -487,8 +496,8 @@ async def intercept(message: UserMessage) -> bool:
     """:func:`addons.guard.answer`'s hook: True when the care team, not the assistant, gets ``message``."""
     try:
         return await relay().intercept(message)
-    except (RedisError, OSError) as error:
-        logger.error("hand-off: state unavailable (%s); the assistant answers", error)
+    except Exception:  # noqa: BLE001 — Redis or Slack away, a bug: the assistant answers rather than nobody
+        logger.exception("hand-off: a shopper message could not be relayed; the assistant answers it")
         return False
 
 

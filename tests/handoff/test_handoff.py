@@ -126,6 +126,10 @@ def test_a_forged_or_replayed_slack_action_is_refused(handoff_stack, care, sam):
     assert rest(handoff_stack, sender, "anyone there?") == [
         "Your message is with the care team; someone will be with you as soon as they can."]  # nobody took it
 
+    assert care.reply(card, sam, "typing before taking it")[0] == 200
+    early = care.wait("chat.postEphemeral", lambda b: b.get("user") == sam[0], "to Sam")
+    assert "Take the conversation first" in early["text"]
+
     assert care.send(body, "application/x-www-form-urlencoded")[0] == 200  # the real click
     replayed = care.send(body, "application/x-www-form-urlencoded")
     assert replayed[0] == 409 and "replayed" in replayed[1]["error"]
@@ -134,6 +138,7 @@ def test_a_forged_or_replayed_slack_action_is_refused(handoff_stack, care, sam):
     assert stale[0] == 403
     joined = [t for t in rest(handoff_stack, sender, "hi?") if JOINED in t]
     assert len(joined) == 1  # told once
+    assert not any("typing before taking it" in t for t in rest(handoff_stack, sender, "still there?"))
 
 
 def test_a_slack_dm_shopper_is_handed_off_in_their_dm(handoff_stack, care, sam):

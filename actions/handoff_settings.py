@@ -3,8 +3,8 @@
 No Rasa here: :mod:`actions.conversation` decides what the shopper is told when they ask for a person, and
 :mod:`addons.handoff` (the Rasa server) runs the hand-off itself; both read the same variables:
 
-- ``HANDOFF_SLACK_CHANNEL`` — the care team's Slack channel id; with ``SLACK_BOT_TOKEN`` it switches the live
-  hand-off on,
+- ``HANDOFF_SLACK_CHANNEL`` — the care team's Slack channel id; with the Slack app on (``SLACK_BOT_TOKEN`` and
+  ``SLACK_SIGNING_SECRET``) it switches the live hand-off on,
 - ``HANDOFF_CONTACT`` — an e-mail address, an ``https:`` link or a sentence: how to reach a person otherwise,
 - ``HANDOFF_TIMEOUT`` — minutes to wait for an agent before telling the shopper honestly (default 5),
 - ``HANDOFF_HOURS`` — when the team is online, e.g. ``Mon-Fri 09:00-17:30 Europe/Paris`` (days and time zone
@@ -25,7 +25,8 @@ CHANNEL_ENV = "HANDOFF_SLACK_CHANNEL"
 CONTACT_ENV = "HANDOFF_CONTACT"
 TIMEOUT_ENV = "HANDOFF_TIMEOUT"
 HOURS_ENV = "HANDOFF_HOURS"
-TOKEN_ENV = "SLACK_BOT_TOKEN"
+#: The Slack app's own settings: without both, Slack stays off (scripts/stack.py), so no agent could answer.
+SLACK_ENV = ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
 DEFAULT_TIMEOUT_MINUTES = 5.0
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -122,7 +123,8 @@ class Settings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> "Settings":
-        channel = env.get(CHANNEL_ENV, "").strip() if env.get(TOKEN_ENV, "").strip() else ""
+        slack_on = all(env.get(name, "").strip() for name in SLACK_ENV)
+        channel = env.get(CHANNEL_ENV, "").strip() if slack_on else ""
         try:
             minutes = float(env.get(TIMEOUT_ENV) or DEFAULT_TIMEOUT_MINUTES)
         except ValueError:

@@ -38,7 +38,7 @@ def test_unreadable_hours_are_refused_with_the_reason(text):
 
 
 def test_unreadable_hours_leave_the_team_online_rather_than_never(caplog):
-    settings = Settings.from_env({"HANDOFF_HOURS": "whenever", "HANDOFF_SLACK_CHANNEL": "C1", "SLACK_BOT_TOKEN": "x"})
+    settings = Settings.from_env({"HANDOFF_HOURS": "whenever", "HANDOFF_SLACK_CHANNEL": "C1"})
     assert settings.hours is None and settings.open_at(at("2026-12-06T03:00"))
     assert "HANDOFF_HOURS" in caplog.text
 
@@ -54,10 +54,11 @@ def test_the_contact_becomes_a_working_link(contact, link):
     assert contact_link(contact) == link
 
 
-def test_the_live_hand_off_needs_the_channel_and_the_bot_token():
-    assert Settings.from_env({"HANDOFF_SLACK_CHANNEL": "C1", "SLACK_BOT_TOKEN": "x"}).live
-    assert not Settings.from_env({"HANDOFF_SLACK_CHANNEL": "C1"}).live
-    assert not Settings.from_env({"SLACK_BOT_TOKEN": "x"}).live
+def test_the_live_hand_off_needs_the_channel_and_the_slack_app():
+    slack = {"SLACK_BOT_TOKEN": "x", "SLACK_SIGNING_SECRET": "y"}
+    assert Settings.from_env({"HANDOFF_SLACK_CHANNEL": "C1", **slack}).live
+    assert not Settings.from_env({"HANDOFF_SLACK_CHANNEL": "C1", "SLACK_BOT_TOKEN": "x"}).live
+    assert not Settings.from_env(slack).live
     assert Settings.from_env({"HANDOFF_TIMEOUT": "soon"}).timeout_minutes == 5
 
 
@@ -72,6 +73,7 @@ def handoff_tracker(**slots):
 async def test_asking_for_a_person_with_slack_set_up_says_connecting_and_requests_the_card(monkeypatch):
     monkeypatch.setenv("HANDOFF_SLACK_CHANNEL", "C1")
     monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-x")
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", "secret")
     monkeypatch.setenv("HANDOFF_TIMEOUT", "3")
     monkeypatch.delenv("HANDOFF_HOURS", raising=False)
     dispatcher = CollectingDispatcher()
@@ -99,6 +101,7 @@ async def test_with_only_an_email_contact_the_shopper_gets_a_mailto_link(monkeyp
 async def test_the_card_says_why_a_person_was_asked_for(monkeypatch, slots, reason):
     monkeypatch.setenv("HANDOFF_SLACK_CHANNEL", "C1")
     monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-x")
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", "secret")
     dispatcher = CollectingDispatcher()
     await ActionHandoff().run(dispatcher, handoff_tracker(**slots), {})
     assert dispatcher.messages[-1]["custom"]["handoff"]["reason"] == reason

@@ -59,6 +59,7 @@ def state_from(tracker: Tracker) -> State:
         last_time=slot("last_time"),
         pending_topic=slot("pending_topic"),
         walkthrough_step=None if slot("walkthrough_step") is None else int(slot("walkthrough_step")),
+        walkthrough_time=slot("walkthrough_time"),
         reaction=slot("reaction"),
         last_step=slot("last_step"),
         procedure=bool(slot("procedure")),

@@ -192,8 +192,8 @@ class VocabularyMatcher:
         """A skin-type word used as a verb, for the face's state, or as a concern's cause ("dry it first",
         "wet or dry", "PIH from old breakouts")."""
         u, text = self.understanding, doc.text
-        before = " ".join(tx.tokens_before(text, span.start_char, 2))
-        if tx.has(before, u.cause_markers):
+        before = " ".join(tx.tokens_before(text, span.start_char, 3))
+        if tx.has(" ".join(tx.tokens_before(text, span.start_char, 2)), u.cause_markers):
             return True
         if len(span) != 1:
             return False

@@ -276,6 +276,10 @@ def find_verdict(kb: KnowledgeBase, text: str, subject: Optional[str], time: Opt
 _FIRST = re.compile(r"\b(first|before|after|then|order)\b", re.I)
 
 
+#: "which / what (kind of) …" right before a product: the question is which kind of it.
+_WHICH_KIND = re.compile(r"\b(which|what|wat)\s+((kind|type|sort)s?\s+of\s+)?(an?\s+)?$", re.I)
+
+
 def read_order(turn: "Turn", kb: KnowledgeBase, aspect: Optional[str], either_or: bool = False) -> Tuple[str, ...]:
     """"SPF before or after moisturiser?", "what goes first, cleanser or serum": two things that sit at
     different stages of the routine, in the order the protocol puts them (the user's words for each)."""
@@ -295,6 +299,9 @@ def read_order(turn: "Turn", kb: KnowledgeBase, aspect: Optional[str], either_or
     if len(named) != 2:
         return ()
     asked = min(named, key=lambda n: n[1])[2]  # what the user asks about: the one named first
+    start = min(n[1] for n in named)
+    if _WHICH_KIND.search(turn.text[:start]):
+        return ()  # "what moisturiser goes after the serum?": which kind, not the order
     first, second = (words for _, _, words in sorted(named))
     how = "first" if re.search(r"\bfirst\b", turn.text, re.I) else "relative"
     return first, second, asked, how
@@ -303,6 +310,8 @@ def read_order(turn: "Turn", kb: KnowledgeBase, aspect: Optional[str], either_or
 def read_frame(turn: "Turn", state: "State", kb: KnowledgeBase) -> Frame:
     """Read one message into a frame, filling what it leaves out from the conversation."""
     trace: List[Tuple[str, str]] = []
+    # a question asked in the middle of a walkthrough is about that routine's time ("do I need SPF now?" at night)
+    time = turn.time or (state.walkthrough_time if state.walkthrough_step is not None else None)
     act = read_act(turn)
     trace.append(("read_act", act))
     subject, words = read_subject(turn, kb)
@@ -320,7 +329,7 @@ def read_frame(turn: "Turn", state: "State", kb: KnowledgeBase) -> Frame:
     facts = tuple((str(e.get("entity")), str(e.get("value")), e.get("role")) for e in turn.found
                   if e.get("entity") in ("skin_type", "skin_tone", "concern", "life_stage", "medication", "medical"))
     gap = find_gap(kb, turn.text, subject, aspect, words)
-    verdict = find_verdict(kb, turn.text, subject, turn.time)
+    verdict = find_verdict(kb, turn.text, subject, time)
     wh = all(_WH.match(turn.text[a:b].strip()) for a, b in tx.question_spans(turn.text))
     polarity = read_polarity(turn.text, verdict) if verdict and not either_or and not wh else None  # "which one?": no yes
     order = read_order(turn, kb, aspect, either_or)
@@ -342,6 +351,6 @@ def read_frame(turn: "Turn", state: "State", kb: KnowledgeBase) -> Frame:
         proposes = min(places)[1] if places else None
     if about != "self":
         trace.append(("read_about", about))
-    return Frame(act=act, subject=subject, aspect=aspect, time=turn.time, yes_no=yes_no, facts=facts, forget=forget,
+    return Frame(act=act, subject=subject, aspect=aspect, time=time, yes_no=yes_no, facts=facts, forget=forget,
                  gap=gap.id if gap else None, verdict=verdict.id if verdict else None, polarity=polarity, order=order,
                  subject_from=subject_from, subject_words=words, about=about, proposes=proposes, trace=tuple(trace))

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
-from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from . import text as tx
 from .frame import step_number
@@ -295,6 +295,12 @@ def _brightening_list(kb: KnowledgeBase) -> str:
     return say(kb, "brightening_list", names="; ".join(labels))
 
 
+def _pm_layering(kb: KnowledgeBase, darker: Any) -> str:
+    """The evening suggestion for hyperpigmentation with the ingredients the protocol names (never 'ingredients
+    known for brightening' alone: the names are what a shopper can act on)."""
+    return f"{darker.layering_pm} {_brightening_list(kb)}"
+
+
 def _treatments_text(kb: KnowledgeBase, p: Profile) -> Tuple[str, str]:
     """Step 3's text, or — while a condition gates actives — the referral in its place."""
     if p.gated:
@@ -323,7 +329,7 @@ def routine(kb: KnowledgeBase, ctx: Context) -> Answer:
             if s.id in STEP_ADVICE and not (p.gated and s.id == "treatments"):
                 w.add(advice(t, STEP_ADVICE[s.id], p), t.source, prefix="   " + _for(kb, t))
         if darker and s.id == "treatments" and ctx.time != "am" and not p.gated:
-            w.add(darker.layering_pm, darker.source, prefix="   " + say(kb, "for_pigment"))
+            w.add(_pm_layering(kb, darker), darker.source, prefix="   " + say(kb, "for_pigment"))
         if darker and s.id == "sunscreen":
             w.add(darker.sunscreen_type, darker.source, prefix="   " + say(kb, "for_darker"))
     if ctx.time == "pm":
@@ -376,7 +382,7 @@ def adjustments(kb: KnowledgeBase, ctx: Context) -> Answer:
             w.add(t.exfoliation, t.source, prefix="   ")
     darker = _darker(kb, p)
     if darker:
-        layering = "" if p.gated else f" {darker.layering_pm}"
+        layering = "" if p.gated else f" {_pm_layering(kb, darker)}"
         w.add(f"**{say(kb, 'for_pigment').strip(' _:')}** — {darker.relevance} {darker.serum}{layering}", darker.source)
         w.add(darker.sun_protection + " " + darker.sunscreen_type, darker.source, prefix="   ")
         w.add(darker.avoid if p.gated else darker.exfoliation, darker.source, prefix="   ")
@@ -404,7 +410,7 @@ def profile_ack(kb: KnowledgeBase, ctx: Context) -> Answer:
         if p.gated:
             w.add(f"{darker.serum} {darker.sunscreen_type}", darker.source, prefix="• " + say(kb, "for_pigment"))
         else:
-            w.add(f"{darker.serum} {darker.layering_pm} {_brightening_list(kb)}", darker.source,
+            w.add(f"{darker.serum} {_pm_layering(kb, darker)}", darker.source,
                   prefix="• " + say(kb, "for_pigment"))
             w.add(darker.sunscreen_type, darker.source, prefix="   ")
     _uncovered_guidance(kb, p, w)
@@ -435,7 +441,7 @@ def step_detail(kb: KnowledgeBase, ctx: Context) -> Answer:
     if darker and s.id == "sunscreen":
         w.add(f"{darker.sun_protection} {darker.sunscreen_type}", darker.source)
     if darker and s.id == "treatments" and not p.gated:
-        w.add(f"{darker.layering_pm} {_brightening_list(kb)}", darker.source)
+        w.add(_pm_layering(kb, darker), darker.source)
     return w.answer("step", _next(kb))
 
 
@@ -470,21 +476,21 @@ def layering(kb: KnowledgeBase, ctx: Context) -> Answer:
     """Product order, and where a named product goes."""
     p, w = ctx.profile, _Writer(kb)
     types = _covered_types(kb, p)
+    darker = None if p.gated else _darker(kb, p)
     for t in types:  # what to layer for this skin is the answer; the general rule follows in one line
         parts = [advice(t, f, p) for f in ("layering", "moisturizer")]
         w.add(" ".join(x for x in parts if x), t.source, prefix=_for(kb, t))
+    if darker:  # dark spots: the brightening ingredients the protocol names, in the evening
+        w.add(_pm_layering(kb, darker), darker.source, prefix=say(kb, "for_pigment"))
     w.fact(kb.key_considerations.layering)
     prod = next((x for x in kb.products if x.id == ctx.product and x.step and x.id != "serum"), None)
     if prod:
         s = step(kb, prod.step)
         w.add(f"**{s.title}** — {s.text} {s.why}", s.source)
     referred = w.referrals(p)
-    if not types and not referred:  # no skin to pair for: the order itself, and where actives go, are the answer
+    if not types and not darker and not referred:  # nothing to pair for: the order and where actives go
         w.say("order_line", order=_order(kb, ctx.time))
         w.add(*_treatments_text(kb, p))
-    darker = _darker(kb, p)
-    if darker and not p.gated:
-        w.add(f"{darker.layering_pm} {_brightening_list(kb)}", darker.source, prefix=say(kb, "for_pigment"))
     _uncovered_notes(kb, p, w)
     if ctx.time == "am" and types:
         w.say("am_spf")  # what goes on after the serum in the morning ends with sunscreen
@@ -521,8 +527,9 @@ def ingredient_answer(kb: KnowledgeBase, ctx: Context) -> Answer:
         pairing = p.is_empty and ing.category not in CAUTION_CATEGORIES
         personal = [f for type_id in ([t.id for t in _covered_types(kb, p)] if not pairing else list(ing.by_type))
                     for f in ing.by_type.get(type_id, [])]
+        # a skin type's word on an active is a caution ("hold off … until tolerance"); a tone's is a suggestion
+        cautions = list(personal) if ing.category in CAUTION_CATEGORIES else []
         personal += list(ing.by_tone.get("darker", [])) if p.pigment_prone or pairing else []
-        cautions = personal if ing.category in CAUTION_CATEGORIES else []
         for n, fact in enumerate(cautions):
             # "is it fine to add lavender oil?" with rosacea-prone skin: better not, then why
             w.fact(fact, prefix=say(kb, "verdict_better_not") if n == 0 and ctx.yes_no and ctx.asks_use else "")
@@ -532,6 +539,8 @@ def ingredient_answer(kb: KnowledgeBase, ctx: Context) -> Answer:
         # an irritant the protocol says this skin should avoid ("lavender oil in my moisturiser?" when rosacea-prone)
         avoided = ing.category == "irritant" and ctx.yes_no and ctx.asks_use and not cautions and any(
             f.source == t.source for f in ing.general for t in _covered_types(kb, p))
+        if cautions and ctx.yes_no and ctx.asks_use:
+            continue  # "Better not", then how to apply it, would be a mixed message
         for n, fact in enumerate(ing.general):
             label = f"**{ing.label.capitalize()}:** " if n == 0 and len(ctx.ingredients) > 1 else ""
             lead_word = ("verdict_no" if wrong_order else "verdict_yes" if verdict else

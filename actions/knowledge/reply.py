@@ -6,6 +6,7 @@ second answer the same message asked for.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from typing import List, Optional, Tuple
 
@@ -38,7 +39,24 @@ def compose(kb: KnowledgeBase, question: Question) -> Tuple[List[Answer], Option
     return answers, main
 
 
+#: Words too common to tell two sentences apart.
+_COMMON = frozenset("a an the and or of to in on with your you it its is be for at as".split())
+#: Share of the longer sentence's words both must hold for the two to say the same thing.
+SAME_SENTENCE = 0.8
+
+
+def _words(line: str) -> frozenset:
+    return frozenset(w for w in re.findall(r"[a-z0-9]+", line.lower()) if w not in _COMMON)
+
+
+def _says_again(line: str, said: List[frozenset]) -> bool:
+    """``line`` says what an earlier line said, in the same or nearly the same words ("In the morning, finish
+    with a broad-spectrum sunscreen, SPF 30 or higher." / "In the morning, always finish with …")."""
+    words = _words(line)
+    return any(len(words & other) >= SAME_SENTENCE * max(len(words), len(other)) for other in said if other)
+
+
 def _without_repeats(answer: Answer, earlier: List[Answer]) -> Answer:
     """``answer`` without the lines an earlier answer of the same reply already says."""
-    said = {line for a in earlier for line in a.text.split("\n")}
-    return replace(answer, text="\n".join(line for line in answer.text.split("\n") if line not in said))
+    said = [_words(line) for a in earlier for line in a.text.split("\n")]
+    return replace(answer, text="\n".join(line for line in answer.text.split("\n") if not _says_again(line, said)))

@@ -158,6 +158,8 @@ class State:
     #: a topic whose answer asked for the skin profile
     pending_topic: Optional[str] = None
     walkthrough_step: Optional[int] = None
+    #: the time of day of the walkthrough in progress ("take me through my night routine": "pm")
+    walkthrough_time: Optional[str] = None
     #: the most urgent reaction reported earlier in the conversation ("emergency" / "reaction")
     reaction: Optional[str] = None
     #: the step last explained ("and the next step?")
@@ -503,10 +505,17 @@ def named_thing_narrows(d: Draft) -> Optional[str]:
     return None
 
 
+def _asked_topics(d: Draft) -> List[str]:
+    """Topics whose cues stand in a question of this message ("… what do I layer at night?": layering)."""
+    return [t for t in d.cued if t != "profile" and tx.asked(d.turn.text, d.kb.question_cues.get(t, ()))]
+
+
 def time_of_day_routine(d: Draft) -> Optional[str]:
-    """A profile question with a time of day wants that routine ("oily skin, what do I do in the morning?");
+    """A profile question with a time of day wants that routine ("oily skin, what do I do in the morning?"),
+    unless it asks something else of that time ("dark spots, what do I layer at night?": the layering);
     sunscreen at night gets the protocol's word on it."""
-    if d.topic in ("adjustments", "profile") and d.time:
+    asked_other = [t for t in _asked_topics(d) if t not in ROUTINE_TOPICS]
+    if d.topic in ("adjustments", "profile") and d.time and not (d.topic == "profile" and asked_other):
         d.topic = "routine"
         return "topic=routine"
     if d.product == "sunscreen" and d.time == "pm" and d.topic not in ("ingredient", None):
@@ -563,7 +572,7 @@ def profile_with_request(d: Draft) -> Optional[str]:
         d.topic = wanted[0]
         return f"topic={d.topic}"
     # "normal skin. how much do I use each time?": the question, answered for that skin
-    asked = [t for t in d.cued if t != "profile" and tx.asked(d.turn.text, d.kb.question_cues.get(t, ()))]
+    asked = _asked_topics(d)
     if d.topic == "profile" and d.facts and asked and "?" in d.turn.text and not d.state.pending_topic:
         d.topic = asked[0]
         return f"topic={d.topic} (asked beside the profile)"
@@ -831,7 +840,7 @@ def resolve(turn: Turn, state: State, cues: Mapping[str, Sequence[str]] = {},
     """Decide what to answer for this turn: triage first, then the frame, then the decision steps."""
     from .loader import load_knowledge
     kb = kb or load_knowledge()
-    tri = triage(turn.text, turn.found, kb, turn.intent, turn.confidence)
+    tri = triage(turn.text, turn.found, kb, turn.intent, turn.confidence, state.reaction)
     state = replace(state, conditions=remembered_conditions(state, tri))
     cued_all = cued_topics(turn.text, cues)
     frame = read_frame(turn, state, kb)
@@ -840,7 +849,7 @@ def resolve(turn: Turn, state: State, cues: Mapping[str, Sequence[str]] = {},
         state = about_other(state, frame, tri)
     d = Draft(turn=turn, state=state, kb=kb, tri=tri, frame=frame, cued_all=cued_all,
               cued=[t for t in cued_all if t in TOPICS], safety=safety_kinds(tri, state.conditions, frame.about),
-              ingredients=tuple(turn.entities.get("ingredient") or ()), product=turn.product, time=turn.time)
+              ingredients=tuple(turn.entities.get("ingredient") or ()), product=turn.product, time=frame.time)
     d.trace.append(("triage", f"{tri.severity or 'none'} ({tri.rule})" + (f", claim={tri.claim}" if tri.claim else "")
                     + (", procedure" if tri.procedure else "") + (f", conditions={state.conditions}" if state.conditions else "")))
     for step in STEPS:

@@ -71,6 +71,8 @@ class _Reading:
     intent: Optional[str]
     confidence: Optional[float]
     kb: KnowledgeBase
+    #: the most urgent reaction reported earlier in this conversation, if any
+    earlier: Optional[str] = None
     rules: List[str] = field(default_factory=list)
 
     def terms(self, entity: str, value: Optional[str] = None, role: Optional[str] = None) -> List[Mapping[str, Any]]:
@@ -105,11 +107,13 @@ def swelling_of_face_or_airway(r: _Reading) -> bool:
 
 
 def puffy_after_product(r: _Reading) -> bool:
-    """Puffiness of the face or lips tied to the product: "my lips are kinda puffy since I put it on"
-    (puffy eyes on their own are a common cosmetic concern)."""
+    """Puffiness of the face or lips tied to the product: "my lips are kinda puffy since I put it on", or
+    coming on after a reaction told earlier in the conversation ("got hives" … "now my eyelids are puffing
+    up") (puffy eyes on their own are a common cosmetic concern)."""
     t = r.kb.triage
     return r.together(t.emergency_parts, t.soft_swelling) and (r.has(t.product_link) or r.has(t.worsening)
-                                                               or r.together(t.soft_swelling, t.intense))
+                                                               or r.together(t.soft_swelling, t.intense)
+                                                               or r.earlier is not None)
 
 
 def spreading_hives(r: _Reading) -> bool:
@@ -261,9 +265,10 @@ def claim(r: _Reading) -> Optional[str]:
 
 
 def triage(text: str, entities: Sequence[Mapping[str, Any]], kb: KnowledgeBase, intent: Optional[str] = None,
-           confidence: Optional[float] = None) -> Triage:
-    """Read one message for severity, medical context, procedures and claims."""
-    reading = _Reading(text or "", list(entities), intent, confidence, kb)
+           confidence: Optional[float] = None, earlier: Optional[str] = None) -> Triage:
+    """Read one message for severity, medical context, procedures and claims; ``earlier`` is the reaction
+    already reported in this conversation, if any."""
+    reading = _Reading(text or "", list(entities), intent, confidence, kb, earlier)
     level, rule = severity(reading)
     others = tuple(dict.fromkeys(CONDITIONS[(str(e.get("entity")), str(e.get("value")))] for e in entities
                                  if e.get("role") == "other" and (str(e.get("entity")), str(e.get("value"))) in CONDITIONS))

@@ -212,3 +212,11 @@ def test_a_proposed_order_gets_its_verdict_first(kb):
     wrong = answer(kb, "ingredient", Context(ingredients=("vitamin_c",), yes_no=True, proposes="before")).text
     right = answer(kb, "ingredient", Context(ingredients=("niacinamide",), yes_no=True, proposes="after")).text
     assert wrong.startswith("**No.**") and right.startswith("**Yes.**")
+
+
+def test_a_reply_does_not_say_the_same_sentence_twice_in_other_words():
+    from actions.knowledge.reply import _says_again, _words
+    said = [_words("In the morning, finish with a broad-spectrum sunscreen, SPF 30 or higher.")]
+    assert _says_again("In the morning, always finish with a broad-spectrum sunscreen with an SPF of 30 or higher.", said)
+    assert not _says_again("_For sensitive / rosacea-prone skin:_ Extremely gentle, fragrance-free cleansers are a must.",
+                           [_words("Got it — sensitive / rosacea-prone skin.")])

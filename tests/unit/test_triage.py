@@ -88,6 +88,12 @@ def test_concerns_and_denials_are_not_reactions(read, text):
     assert read(text).severity in (None, "mild")
 
 
+@pytest.mark.parametrize("text", ["now my eyelids are puffing up too", "my lips look a bit puffy now"])
+def test_puffiness_after_a_reaction_told_earlier_is_an_emergency(kb, entities_of, text):
+    assert triage(text, entities_of(text), kb, earlier="reaction").severity == "emergency"
+    assert triage(text, entities_of(text), kb).severity != "emergency"  # alone, puffy eyes can be cosmetic
+
+
 def test_a_flare_of_a_condition_pauses_the_serum(read):
     assert read("my eczema is flaring up, can I keep using it?").severity == "flare"
     assert read("I have eczema, which moisturiser?").severity is None

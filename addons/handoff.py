@@ -156,11 +156,20 @@ async def record(sender: str, events: List[Event]) -> None:
         await agent.tracker_store.save(tracker)
 
 
-async def is_emergency(text: str) -> bool:
-    """Whether the assistant's triage reads emergency signs in ``text`` (with the NLU's entities)."""
-    parsed = await _agent().parse_message(text)
+#: The slot holding the reaction reported earlier in a conversation (actions/common.py's ``State.reaction``).
+REACTION_SLOT = "reaction"
+
+
+async def is_emergency(sender: str, text: str) -> bool:
+    """Whether the assistant's triage reads emergency signs in ``text`` (with the NLU's entities and the reaction
+    the shopper reported earlier, as the action server reads them)."""
+    agent = _agent()
+    parsed = await agent.parse_message(text)
+    tracker = await agent.tracker_store.retrieve(sender)
+    earlier = tracker.get_slot(REACTION_SLOT) if tracker is not None else None
     intent = parsed.get("intent") or {}
-    found = triage(text, parsed.get("entities") or [], load_knowledge(), intent.get("name"), intent.get("confidence"))
+    found = triage(text, parsed.get("entities") or [], load_knowledge(), intent.get("name"), intent.get("confidence"),
+                   earlier)
     return found.severity == "emergency"
 
 
@@ -382,7 +391,7 @@ class Relay:
         state = await self.store.get(f"state:{sender}")
         if not state or state["status"] not in ("waiting", "live"):
             return False
-        if await is_emergency(message.text):
+        if await is_emergency(sender, message.text):
             await self._thread_post(state, _say("handoff_thread_emergency", text=_escape(message.text)))
             return False  # the assistant answers with its emergency notice now
         await self._thread_post(state, _say("handoff_thread_shopper", text=_escape(message.text)))

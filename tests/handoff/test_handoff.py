@@ -169,3 +169,17 @@ def test_a_malformed_hand_off_click_gets_a_4xx_with_its_reason(handoff_stack, ca
     unknown = care.click_payload(care.new_card(before), "handoff_take", sam)
     unknown["actions"][0]["value"] = "rest-nobody"
     assert care.send_click(unknown) == (200, {"ok": True, "ignored": "no such hand-off"})
+
+
+def test_after_a_reaction_the_card_says_so_and_a_sign_that_is_an_emergency_only_after_it_is_caught(
+        handoff_stack, care, sam):
+    sender, before = f"rest-{new_id('S')}", len(care.cards())
+    reaction = handoff_stack.say(sender, "got hives on my cheeks after the serum")
+    assert {"title": "Talk to a person", "payload": "/human_handoff"} in reaction[-1].get("buttons", [])
+    assert any(CONNECTING in t for t in rest(handoff_stack, sender, "/human_handoff"))  # the button's payload
+    card = care.new_card(before)
+    assert "after a skin reaction" in json.dumps(card["blocks"])
+    assert care.click(card, "handoff_take", sam)[0] == 200
+    replies = rest(handoff_stack, sender, "now my eyelids are puffing up too")
+    assert EMERGENCY in " ".join(replies)  # puffiness after the reaction told before: the assistant answers
+    assert "Emergency signs" in care.wait_thread(card, "eyelids are puffing")

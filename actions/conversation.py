@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+from datetime import datetime, timezone
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
@@ -9,6 +10,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import PROFILE_SLOTS, kb, question_from, turn_from
+from actions.handoff_settings import Settings, contact_link
 from actions.knowledge.query import say
 from actions.knowledge.resolve import State
 from actions.dialogue import respond, walk
@@ -17,6 +19,8 @@ from actions.privacy import asks_erasure, offer_erasure
 
 #: Who a user is handed to; brands set it per deployment (nothing is invented when it is unset).
 HANDOFF_ENV = "HANDOFF_CONTACT"
+#: The custom message that asks the Rasa server to open a live hand-off (addons/handoff.py); never shown.
+HANDOFF_REQUEST = "handoff"
 
 
 #: What small talk says when the message carries nothing to answer.
@@ -43,6 +47,17 @@ class ActionHelp(Action):
         return []
 
 
+#: Turns of the conversation the care team's card shows.
+TRANSCRIPT_TURNS = 6
+
+
+def transcript(tracker: Tracker, turns: int = TRANSCRIPT_TURNS) -> List[List[str]]:
+    """The conversation's last messages as ``[who, text]`` (who: ``shopper`` or ``assistant``), oldest first."""
+    said = [["shopper" if e.get("event") == "user" else "assistant", e.get("text")]
+            for e in tracker.events if e.get("event") in ("user", "bot") and e.get("text")]
+    return said[-turns:]
+
+
 class ActionHandoff(Action):
     """Say how to reach a person (after "I'm a virtual assistant" when asked); the conversation stays as it is."""
 
@@ -58,12 +73,34 @@ class ActionHandoff(Action):
                 return events
         if turn_from(tracker).intent == "bot_challenge":
             dispatcher.utter_message(response="utter_bot_challenge", assistant_name=kb().assistant.name)
-        contact = os.environ.get(HANDOFF_ENV, "").strip()
-        if contact:
-            dispatcher.utter_message(response="utter_handoff", contact=contact)
+        settings = Settings.from_env(os.environ)
+        if settings.live:
+            return events + self.request_live(dispatcher, tracker, settings)
+        if settings.contact:
+            dispatcher.utter_message(response="utter_handoff", contact=contact_link(settings.contact))
         else:
             dispatcher.utter_message(text=say(kb(), "handoff_unconfigured"))
         return events
+
+    @staticmethod
+    def request_live(dispatcher: CollectingDispatcher, tracker: Tracker, settings: Settings) -> List[Dict[Text, Any]]:
+        """Tell the shopper they are being connected (or that the team is offline, and the contact), and ask the
+        Rasa server to post the hand-off card in the care team's channel either way."""
+        knowledge = kb()
+        reason = ("reaction" if tracker.get_slot("reaction") else
+                  "unanswered" if tracker.get_slot("last_topic") == "not_covered" else "asked")
+        online = settings.open_at(datetime.now(timezone.utc))
+        if online:
+            dispatcher.utter_message(text=say(knowledge, "handoff_connecting", minutes=settings.minutes))
+        else:
+            lines = [say(knowledge, "handoff_closed", hours=settings.hours.text if settings.hours else "")]
+            lines.append(say(knowledge, "handoff_contact", contact=contact_link(settings.contact)) if settings.contact
+                         else say(knowledge, "handoff_no_contact"))
+            dispatcher.utter_message(text="\n".join(lines))
+        profile = {name: tracker.get_slot(name) for name in PROFILE_SLOTS if tracker.get_slot(name)}
+        dispatcher.utter_message(json_message={HANDOFF_REQUEST: {
+            "reason": reason, "online": online, "profile": profile, "transcript": transcript(tracker)}})
+        return []
 
 
 class ActionForgetProfile(Action):

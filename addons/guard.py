@@ -29,6 +29,7 @@ from typing import Any, Awaitable, Callable, Optional
 from rasa.core.channels.channel import OutputChannel, UserMessage
 
 from actions.knowledge import load_knowledge
+from addons import handoff
 
 logger = logging.getLogger(__name__)
 
@@ -148,6 +149,8 @@ async def answer(on_new_message: OnNewMessage, message: UserMessage, capped: boo
         return
     if capped:
         await say(output, recipient, CAPPED_NOTE)
+    if await handoff.intercept(message):  # handed off to the care team: it answers (addons/handoff.py)
+        return
     tally = _Tally(output)
     await handle_safely(on_new_message, message)
     if not tally.sent:

@@ -42,7 +42,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
-from addons import feedback, guard
+from addons import feedback, guard, handoff
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ MAX_BUTTON_TITLE = 75  # Block Kit button text limit
 
 # --------------------------------------------------------------------------- markdown -> mrkdwn
 
-_LINK = re.compile(r"\[([^\]]+)\]\((https?://[^)\s]+)\)")
+_LINK = re.compile(r"\[([^\]]+)\]\(((?:https?://|mailto:)[^)\s]+)\)")
 _BOLD = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
 _ITALIC_STAR = re.compile(r"(?<![*\w])\*(?=[^\s*])([^*\n]+?)(?<=[^\s*])\*(?![*\w])")
 _HEADING = re.compile(r"^#{1,6}\s+(.+?)\s*#*$", re.MULTILINE)
@@ -356,6 +356,8 @@ class SlackChannel(SlackInput):
         if retry:
             logger.info("Slack retry #%s (%s) of an event not seen before", retry,
                         request.headers.get(self.retry_reason_header))
+        if await handoff.relay().on_slack_event(event):  # the care team's hand-off channel (addons/handoff.py)
+            return _ack()
         incoming = self._user_message(body, event)
         if incoming is None:
             return _ack(ignored=True)
@@ -401,6 +403,8 @@ class SlackChannel(SlackInput):
             return response.json({"challenge": body.get("challenge")})
         if kind == "event_callback":
             return await self.on_event(request, body, on_new_message)
+        if kind == "block_actions" and handoff.is_handoff_action(body):  # a hand-off card's button
+            return await handoff.relay().on_action(body)
         if kind == "block_actions":
             return self.on_interaction(body, on_new_message)
         return _ack(ignored=True)

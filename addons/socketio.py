@@ -38,7 +38,7 @@ from rasa.core.channels.socketio import SocketIOInput as RasaSocketIOInput
 from sanic import Blueprint
 from socketio.exceptions import ConnectionRefusedError
 
-from addons import feedback, guard
+from addons import feedback, guard, handoff
 from addons.session import Sessions
 
 logger = logging.getLogger(__name__)
@@ -177,4 +177,5 @@ class SocketIOInput(RasaSocketIOInput):
         self.sio.on("connect", self.connect, namespace=self.namespace)
         self.sio.on("session_request", session_request, namespace=self.namespace)
         self.sio.on(self.user_message_evt, user_uttered, namespace=self.namespace)
+        handoff.attach_socketio(self.sio, self.bot_message_evt, self.namespace, socketio_webhook)  # agents' replies
         return socketio_webhook

@@ -59,6 +59,14 @@ USES: Dict[str, Tuple[str, ...]] = {
         "feedback_noted", "feedback_unknown",
         # deleting a conversation (actions/privacy.py)
         "erase_offer", "erase_done",
+        # the live hand-off to the care team (addons/handoff.py)
+        "handoff_connecting", "handoff_contact", "handoff_closed", "handoff_timeout", "handoff_no_contact",
+        "handoff_failed", "handoff_waiting", "handoff_joined", "handoff_agent_says", "handoff_care_team",
+        "handoff_relayed", "handoff_ended", "handoff_card_title", "handoff_card_fields", "handoff_card_transcript",
+        "handoff_card_no_profile", "handoff_card_reason_asked", "handoff_card_reason_reaction",
+        "handoff_card_reason_unanswered", "handoff_card_closed", "handoff_card_timeout", "handoff_card_take",
+        "handoff_card_back", "handoff_card_taken", "handoff_card_already", "handoff_card_ended",
+        "handoff_thread_shopper", "handoff_thread_emergency", "handoff_thread_not_taken",
     ),
     "buttons": ("walkthrough", "avoid", "routine", "remind", "routine_am", "routine_pm", "retinol", "vitamin_c",
                 "niacinamide", "darker", "next", "back", "repeat", "start_again", "card", "person", "erase"),

@@ -3,11 +3,11 @@ import { Marked } from "marked";
 import createDOMPurify from "dompurify";
 
 const ALLOWED_TAGS = ["p", "br", "strong", "em", "b", "i", "del", "ul", "ol", "li", "a", "code", "pre", "blockquote"];
-const SAFE_URL = /^https?:\/\//i;
+const SAFE_URL = /^(?:https?:\/\/|mailto:)/i;
 
 const marked = new Marked({ gfm: true, breaks: true, async: false });
 
-/** Links: http(s) only, opened in a new tab without access to this page. */
+/** Links: http(s) and mailto: (a brand's contact) only, opened in a new tab without access to this page. */
 function makePurifier(window) {
   const purifier = createDOMPurify(window);
   purifier.addHook("afterSanitizeAttributes", (node) => {

@@ -644,7 +644,7 @@ def named_step(d: Draft) -> Optional[str]:
     u, f = d.kb.understanding, d.frame
     if d.tri.severity or d.topic == "not_covered":
         return None
-    if tx.has(d.turn.text, u.finish_words):  # "what do I finish with?": the last step of this routine
+    if tx.has(d.turn.text, u.finish_words) and not d.product:  # "what do I finish with?": this routine's last step
         d.topic, d.step = "step", routine_steps(d.kb, d.time)[-1].id
         return f"topic=step {d.step} (the last, {d.time or 'am'})"
     if f.subject == "steps":

@@ -11,7 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import PROFILE_SLOTS, kb, question_from, turn_from
 from actions.handoff_settings import Settings, contact_link
-from actions.knowledge.query import say
+from actions.knowledge.query import buttons, say
 from actions.knowledge.resolve import State
 from actions.dialogue import respond, walk
 from actions.knowledge.text import has
@@ -59,7 +59,8 @@ def transcript(tracker: Tracker, turns: int = TRANSCRIPT_TURNS) -> List[List[str
 
 
 class ActionHandoff(Action):
-    """Say how to reach a person (after "I'm a virtual assistant" when asked); the conversation stays as it is."""
+    """Say how to reach a person (asked whether it is a bot: that it is, with a button to one); the conversation
+    stays as it is."""
 
     def name(self) -> Text:
         return "action_handoff"
@@ -71,9 +72,13 @@ class ActionHandoff(Action):
             events = respond(dispatcher, tracker, question)  # safety first; an emergency's way out is not a person
             if question.triage.severity == "emergency":
                 return events
-        if turn_from(tracker).intent == "bot_challenge":
-            dispatcher.utter_message(response="utter_bot_challenge", assistant_name=kb().assistant.name)
         settings = Settings.from_env(os.environ)
+        turn = turn_from(tracker)
+        if turn.intent == "bot_challenge" and not has(turn.text, kb().understanding.asks_person):
+            # "r u a bot?" asks what it is talking to, not for a person: the answer, and the way to one if there is one
+            way = [{"title": t, "payload": p} for t, p in buttons(kb(), "person")] if settings.live or settings.contact else []
+            dispatcher.utter_message(response="utter_bot_challenge", assistant_name=kb().assistant.name, buttons=way)
+            return events
         if settings.live:
             return events + self.request_live(dispatcher, tracker, settings)
         if settings.contact:

@@ -47,7 +47,7 @@ USES: Dict[str, Tuple[str, ...]] = {
         "for_pigment", "for_darker", "for_darker_or_pigment", "where_type", "card_title", "card_am", "card_pm",
         "card_spf", "card_wait", "card_mineral", "card_brightening", "adjust_ask", "adjust_intro", "profile_ack",
         "brightening_list", "step_head", "why", "absorb_then", "and_sunscreen", "order_line",
-        "ingredient_unknown", "am_spf", "same_at_night", "same_at_night_agree", "combine_unknown", "toner_note", "sunscreen_night", "exfoliation_depends",
+        "ingredient_unknown", "am_spf", "same_at_night", "same_at_night_agree", "verdict_after_serum", "combine_unknown", "toner_note", "sunscreen_night", "exfoliation_depends",
         "actives_exfoliants", "avoid_depends", "not_covered", "not_covered_area", "walk_done", "walk_head",
         "walk_wait_head", "walk_optional", "walk_not_started", "walk_position", "walk_stopped", "reminder_set",
         "seconds", "minutes", "reminder_fired", "reminder_next", "patch_sensitive", "source_line",
@@ -126,6 +126,8 @@ class Context:
     proposes: Optional[str] = None
     #: the user proposes leaving something out ("same thing minus spf?"): agree before explaining
     leaves_out: bool = False
+    #: the question asks before or after ("before or after the exosome one?"): that word first
+    order_asked: bool = False
 
 
 @dataclass
@@ -551,7 +553,9 @@ def ingredient_answer(kb: KnowledgeBase, ctx: Context) -> Answer:
         for n, fact in enumerate(ing.general):
             label = f"**{ing.label.capitalize()}:** " if n == 0 and len(ctx.ingredients) > 1 else ""
             lead_word = ("verdict_no" if wrong_order else "verdict_yes" if verdict else
-                         "verdict_better_not" if avoided else None)
+                         "verdict_better_not" if avoided else
+                         "verdict_after_serum" if ctx.order_asked and ing.category in PLACED_CATEGORIES
+                         and not cautions else None)
             w.fact(fact, prefix=label + (say(kb, lead_word) if lead_word and n == 0 else ""))
         for fact in personal:
             if fact not in cautions:

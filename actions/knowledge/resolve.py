@@ -245,7 +245,10 @@ def safety_kinds(tri: Triage, conditions: Sequence[str], about: str = "self") ->
         kinds.append("procedures")
     if about == "other":  # "my daughter is pregnant, can she use it?": her doctor, this once
         return kinds + list(unique(list(tri.others) + [c for c in tri.stated() if c == "minor"]))
-    return kinds + [c for c in tri.stated() if c in conditions]
+    stated = [c for c in tri.stated() if c in conditions]
+    if "prescription" in stated:  # its prescriber is the one to ask, about the condition too: one referral
+        stated = [c for c in stated if c != "condition"]
+    return kinds + stated
 
 
 def next_step(kb: KnowledgeBase, step_id: Optional[str]) -> str:
@@ -846,6 +849,9 @@ STEPS = (area_beyond_face, walkthrough_continues, main_topic, bare_aspect_refers
          conditions_gate_actives, safety_answers_alone, medical_question, referral_is_the_answer, second_question)
 
 
+_BEFORE_OR_AFTER = re.compile(r"\b(before|after)\s+or\s+(before|after)\b", re.I)
+
+
 def resolve(turn: Turn, state: State, cues: Mapping[str, Sequence[str]] = {},
             kb: Optional[KnowledgeBase] = None) -> Question:
     """Decide what to answer for this turn: triage first, then the frame, then the decision steps."""
@@ -880,5 +886,6 @@ def resolve(turn: Turn, state: State, cues: Mapping[str, Sequence[str]] = {},
         time_switched=bool(d.time and state.last_time and d.time != state.last_time and d.topic == state.last_topic),
         proposes=d.frame.proposes,
         leaves_out=tx.has(turn.text, kb.understanding.leave_out),
+        order_asked=bool(_BEFORE_OR_AFTER.search(turn.text)),
     )
     return Question(d.topic, context, d.safety, d.resumed, d.also, tri, d.frame, d.trace)

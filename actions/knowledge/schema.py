@@ -294,6 +294,8 @@ class Understanding(Strict):
     other_holders: List[str]
     first_person: List[str]
     not_me: List[str]
+    #: asking to be put through to a person ("is there a human I could chat with?"), not just whether it is a bot
+    asks_person: List[str] = []
     #: asking for the routine's last step ("what do I finish with?")
     finish_words: List[str] = []
     #: words proposing to leave a product out ("same thing minus spf?")

@@ -260,7 +260,7 @@ def find_verdict(kb: KnowledgeBase, text: str, subject: Optional[str], time: Opt
     for verdict in kb.verdicts:
         if verdict.subject and not _matches(subject, verdict.subject):
             continue
-        if verdict.unless_time and verdict.unless_time == time:
+        if (verdict.unless_time and verdict.unless_time == time) or tx.has(text, verdict.unless_words):
             continue
         if verdict.options and either_or and all(tx.has(text, option) for option in verdict.options):
             return verdict

@@ -196,6 +196,8 @@ class Verdict(Strict):
     topic: Optional[str] = None
     #: not when the message is about this time of day ("SPF at night?" is not "can I skip SPF?")
     unless_time: Optional[str] = None
+    #: not when the message has any of these ("once a week, is that enough?" asks of how often, not how much)
+    unless_words: List[str] = []
     by_profile: Dict[str, str] = {}
     #: question words after which the answer starts "No." ("can I skip …?") or "Yes." ("do I need …?");
     #: the earliest in the question decides

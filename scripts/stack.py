@@ -60,6 +60,32 @@ def post_json(url: str, payload: dict, timeout: float = 30.0):
         return json.loads(response.read() or b"null")
 
 
+def _reap_group(pgid: int, timeout: float) -> None:
+    """Wait until no process of the server's group is left (a server's own children, e.g. its workers, can
+    outlive the one waited for by a moment, still answering on the port); then kill whatever stays."""
+    deadline = time.monotonic() + timeout
+    while _alive_in_group(pgid):
+        if time.monotonic() > deadline:
+            try:
+                os.killpg(pgid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            return
+        time.sleep(0.1)
+
+
+def _alive_in_group(pgid: int) -> bool:
+    """Whether a process of group ``pgid`` still runs (zombies waiting for a parent to reap them do not count)."""
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            return True
+    return False
+
+
 @dataclass
 class Stack:
     rasa_port: int = 5005
@@ -212,6 +238,7 @@ class Stack:
                 except ProcessLookupError:
                     pass
                 process.wait(5)
+            _reap_group(process.pid, timeout)
 
     def say(self, sender: str, text: str, timeout: float = 30.0) -> list:
         return post_json(self.rest_url, {"sender": sender, "message": text}, timeout)

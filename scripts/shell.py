@@ -19,8 +19,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--action-port", type=int, default=5055, help="an action server already running here is used")
     args = parser.parse_args(argv)
+    # its action server in the shell's own process group: Ctrl-C, or a kill of the shell's group, stops it too
     stack = Stack(rasa_port=free_port(), action_port=args.action_port, web_port=None, workdir=ROOT / "var" / "shell",
-                  quiet=True)
+                  quiet=True, own_groups=False)
     try:
         if http_ok(f"http://127.0.0.1:{stack.action_port}/health"):
             print(f"==> using the action server on :{stack.action_port}", flush=True)

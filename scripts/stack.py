@@ -97,6 +97,9 @@ class Stack:
     tracker_db: Optional[Path] = None
     extra_env: Dict[str, str] = field(default_factory=dict)
     quiet: bool = False
+    #: each server in a process group of its own (stopped as a group); False: in the caller's group, so a
+    #: terminal's Ctrl-C, or a kill of the caller's group, reaches them with the caller (make shell)
+    own_groups: bool = True
     processes: Dict[str, subprocess.Popen] = field(default_factory=dict)
 
     @property
@@ -146,7 +149,7 @@ class Stack:
         if self.quiet:  # appended to: a restarted server's log keeps why the last one stopped
             out = open(self.workdir / f"{name}-{self.rasa_port}.log", "ab")
         process = subprocess.Popen(args, cwd=ROOT, env=env or self._env(), stdout=out, stderr=subprocess.STDOUT,
-                                   start_new_session=True)
+                                   start_new_session=self.own_groups)
         if out is not None:
             out.close()  # the child has its own copy
         self.processes[name] = process
@@ -222,10 +225,7 @@ class Stack:
         for n in names:
             process = self.processes.get(n)
             if process and process.poll() is None:
-                try:
-                    os.killpg(process.pid, signal.SIGINT)
-                except ProcessLookupError:
-                    pass
+                self._signal(process, signal.SIGINT)
         for n in names:
             process = self.processes.pop(n, None)
             if process is None:
@@ -233,12 +233,19 @@ class Stack:
             try:
                 process.wait(timeout)
             except subprocess.TimeoutExpired:
-                try:
-                    os.killpg(process.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
+                self._signal(process, signal.SIGKILL)
                 process.wait(5)
-            _reap_group(process.pid, timeout)
+            if self.own_groups:
+                _reap_group(process.pid, timeout)
+
+    def _signal(self, process: subprocess.Popen, sig: int) -> None:
+        try:
+            if self.own_groups:
+                os.killpg(process.pid, sig)
+            else:
+                process.send_signal(sig)
+        except ProcessLookupError:
+            pass
 
     def say(self, sender: str, text: str, timeout: float = 30.0) -> list:
         return post_json(self.rest_url, {"sender": sender, "message": text}, timeout)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
+from typing import Any, Dict, List, Optional, Text
 
 from rasa.core.channels.channel import OutputChannel, UserMessage
 from rasa.core.channels.socketio import SocketIOOutput as RasaSocketIOOutput
@@ -26,8 +26,6 @@ from rasa.core.channels.socketio import SocketIOOutput as RasaSocketIOOutput
 from addons import guard
 
 logger = logging.getLogger(__name__)
-
-OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 
 #: What a rating says to Rasa (the intent), with the rating in the message's metadata.
 FEEDBACK_TEXT = "/feedback"
@@ -191,7 +189,7 @@ def is_slack_feedback(body: Dict[str, Any]) -> bool:
     return str(first.get("action_id", "")).startswith(SLACK_PREFIX)
 
 
-def on_slack_interaction(channel: Any, body: Dict[str, Any], on_new_message: OnNewMessage) -> Dict[str, Any]:
+def on_slack_interaction(channel: Any, body: Dict[str, Any], on_new_message: guard.OnNewMessage) -> Dict[str, Any]:
     """Hand a Slack feedback click (or comment) to Rasa in the background; what to answer Slack with."""
     rating = _slack_rating(body["actions"][0])
     user = (body.get("user") or {}).get("id")

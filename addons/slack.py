@@ -27,7 +27,7 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from http import HTTPStatus
-from typing import Any, Awaitable, Callable, Dict, Iterator, List, Optional, Set, Text
+from typing import Any, Dict, Iterator, List, Optional, Set, Text
 from urllib.parse import parse_qs
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
@@ -46,7 +46,7 @@ from addons import feedback, guard, handoff
 
 logger = logging.getLogger(__name__)
 
-OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
+OnNewMessage = guard.OnNewMessage  # one definition, in the guard every channel goes through
 
 TOKEN_ENV = "SLACK_BOT_TOKEN"
 SECRET_ENV = "SLACK_SIGNING_SECRET"

@@ -62,6 +62,7 @@ def state_from(tracker: Tracker) -> State:
         walkthrough_time=slot("walkthrough_time"),
         reaction=slot("reaction"),
         last_step=slot("last_step"),
+        last_gap=slot("last_gap"),
         procedure=bool(slot("procedure")),
     )
 
@@ -93,6 +94,9 @@ def remember(answer: Optional[Answer], time: Optional[str], question: Optional[Q
     later advice; a denied or past condition ("I'm not pregnant", "I stopped accutane") is forgotten."""
     events: List[Dict[str, Any]] = []
     if question is not None:
+        named = [k.partition(":")[2] for k in question.safety if k.startswith("gap:")]
+        if tracker is None or named or tracker.get_slot("last_gap"):
+            events.append(SlotSet("last_gap", named[0] if named else None))
         tri = question.triage
         for condition in tri.denied():
             slot = CONDITION_SLOTS[condition]

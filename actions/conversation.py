@@ -28,6 +28,10 @@ SMALL_TALK = {"greet": "utter_greet", "affirm": "utter_affirm", "deny": "utter_d
               "out_of_scope": "utter_out_of_scope", "help": "utter_capabilities"}
 
 
+#: Small talk whose quick replies end with "Talk to a person", where the brand has set up a way to one.
+TO_A_PERSON = frozenset({"utter_help", "utter_out_of_scope", "utter_capabilities"})
+
+
 class ActionHelp(Action):
     """Small talk, fallback and out-of-scope: answer what the message does name, else chat or guide."""
 
@@ -35,16 +39,23 @@ class ActionHelp(Action):
         return "action_help"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[Dict[Text, Any]]:
-        turn = turn_from(tracker)
-        if asks_erasure(kb(), turn.text):  # "delete my data", however the intent model took it
-            offer_erasure(dispatcher, kb())
-            return []
-        intent = turn.intent  # small talk has no topic of its own, so the entities and cues speak
-        question = question_from(tracker, turn)
-        if question.safety or question.topic:
-            return respond(dispatcher, tracker, question)
-        dispatcher.utter_message(response=SMALL_TALK.get(intent, "utter_help"), assistant_name=kb().assistant.name)
+        return small_talk(dispatcher, tracker, turn_from(tracker))
+
+
+def small_talk(dispatcher: CollectingDispatcher, tracker: Tracker, turn) -> List[Dict[Text, Any]]:
+    """Answer what the message does name, else chat or guide (with the way to a person where there is one)."""
+    if asks_erasure(kb(), turn.text):  # "delete my data", however the intent model took it
+        offer_erasure(dispatcher, kb())
         return []
+    intent = turn.intent  # small talk has no topic of its own, so the entities and cues speak
+    question = question_from(tracker, turn)
+    if question.safety or question.topic:
+        return respond(dispatcher, tracker, question)
+    response = SMALL_TALK.get(intent, "utter_help")
+    way = [] if response not in TO_A_PERSON or not Settings.from_env(os.environ).reachable else \
+        [{"title": t, "payload": p} for t, p in buttons(kb(), "person")]
+    dispatcher.utter_message(response=response, assistant_name=kb().assistant.name, buttons=way)
+    return []
 
 
 #: Turns of the conversation the care team's card shows.
@@ -121,7 +132,7 @@ class ActionForgetProfile(Action):
         if has(turn.text, u.restart) and not has(turn.text, u.forget):
             return walk(dispatcher, tracker, "walkthrough_start")  # "start over from the beginning"
         dispatcher.utter_message(response="utter_profile_forgotten")
-        slots = PROFILE_SLOTS + ("last_topic", "last_time", "last_step", "pending_topic", "walkthrough_step",
+        slots = PROFILE_SLOTS + ("last_topic", "last_time", "last_step", "last_gap", "pending_topic", "walkthrough_step",
                                  "walkthrough_time")
         forgotten = [SlotSet(name, None) for name in slots]
         question = question_from(tracker, state=State())  # "forget it — what's the basic routine?": answer that too

@@ -21,8 +21,8 @@ from actions.render import utter
 
 def respond(dispatcher: CollectingDispatcher, tracker: Tracker, question: Question) -> List[Dict[Text, Any]]:
     """Safety first, then the answer for this profile and context; events that remember it."""
-    if question.topic == "walkthrough_next":
-        return walk(dispatcher, tracker, "walkthrough_next")
+    if question.topic in ("walkthrough_next", "walkthrough_start"):
+        return walk(dispatcher, tracker, question.topic)
     base = kb()
     answers, main = compose(base, question)
     utter(dispatcher, base, answers, question)
@@ -61,6 +61,7 @@ def walk(dispatcher: CollectingDispatcher, tracker: Tracker, intent: Optional[st
         index = query.stage_after_skip(base, ctx, position, turn.text)  # "skip step 3, next": step 4
         if query.waited_already(base, ctx, index, turn.text):
             index += 1  # "done, it's absorbed": past the wait to the next step
+        index = query.stage_after_done(base, ctx, index, turn.text)  # "ok moisturised" at the serum: sunscreen
     elif intent == "walkthrough_back":
         index = max(0, position - 1)
     else:  # repeat

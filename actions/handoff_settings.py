@@ -109,6 +109,12 @@ class Settings:
     hours: Optional[Hours] = None
 
     @property
+    def reachable(self) -> bool:
+        """Whether a shopper can reach a person at all: a live hand-off or a contact (else a "Talk to a person"
+        button would only say there is no one)."""
+        return self.live or bool(self.contact)
+
+    @property
     def live(self) -> bool:
         """Whether asking for a person opens a live hand-off in Slack."""
         return bool(self.channel)

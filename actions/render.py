@@ -5,11 +5,13 @@ source line naming at most two protocol sections, and the last answer's quick re
 """
 from __future__ import annotations
 
+import os
 from typing import Any, Dict, List
 
 from actions.feedback import rated
+from actions.handoff_settings import Settings
 from actions.knowledge import KnowledgeBase
-from actions.knowledge.query import Answer, say
+from actions.knowledge.query import Answer, buttons, say
 
 #: Sections named on the source line at most (the first ones the reply draws on).
 MAX_SOURCES = 2
@@ -31,19 +33,22 @@ def source_line(kb: KnowledgeBase, answers: List[Answer]) -> str:
     return say(kb, "source_line", titles=" · ".join(titles[:MAX_SOURCES])) if titles else ""
 
 
-def message(kb: KnowledgeBase, answers: List[Answer], cite: bool = True) -> Dict[str, Any]:
-    """One bot message for a reply made of ``answers``."""
+def message(kb: KnowledgeBase, answers: List[Answer], cite: bool = True, person: bool = True) -> Dict[str, Any]:
+    """One bot message for a reply made of ``answers``; without ``person``, no "Talk to a person" button."""
     lines: List[str] = []
     for answer in answers:
         lines += [line for line in answer.text.split("\n") if line and line not in lines]
     cited = source_line(kb, answers) if cite else ""
     text = "\n".join(lines + ([cited] if cited else []))
     last = next((a for a in reversed(answers) if a.buttons), None)
-    return {"text": text, "buttons": [{"title": t, "payload": p} for t, p in (last.buttons if last else [])]}
+    to_person = set() if person else {p for _, p in buttons(kb, "person")}  # shown only where there is a way to one
+    shown = [(t, p) for t, p in (last.buttons if last else []) if p not in to_person]
+    return {"text": text, "buttons": [{"title": t, "payload": p} for t, p in shown]}
 
 
 def utter(dispatcher, kb: KnowledgeBase, answers: List[Answer], question: Any = None) -> None:
     """Send a reply as one message; buttons sit under it, and the record a 👍/👎 rates (actions/feedback.py)."""
     answers = [a for a in answers if a.text]
     if answers:
-        dispatcher.utter_message(**message(kb, answers), feedback=rated(kb, answers, question))
+        person = Settings.from_env(os.environ).reachable
+        dispatcher.utter_message(**message(kb, answers, person=person), feedback=rated(kb, answers, question))

@@ -12,10 +12,13 @@ from actions.common import kb, question_from, turn_from
 from actions.dialogue import context_for, respond, walk, walkthrough_position
 from actions.knowledge import query
 from actions.knowledge import text as tx
+from actions.conversation import small_talk
 from actions.knowledge.resolve import SERUM_ASPECTS
 from actions.render import utter
 
 REMINDER_INTENT = "EXTERNAL_absorbed"
+#: Below this, "where am I?" outside a walkthrough is a guess: the message is small talk, not about one.
+WHERE_SURE = 0.8
 
 
 #: A walkthrough guess gives way when the message names one of these ("retinol??", "it burns").
@@ -26,7 +29,7 @@ def asks_something(question, turn) -> bool:
     """A question of its own during a walkthrough: a step by number, a gap, a verdict, an order, or a
     question naming an ingredient ("done, can I put my retinol on now?")."""
     f = question.frame
-    if f is None or question.topic == "walkthrough_next":
+    if f is None or question.topic in ("walkthrough_next", "walkthrough_start"):
         return False
     asking = f.act == "ask" or "?" in turn.text or f.aspect is not None  # "how long again"
     return bool(f.subject_kind in ("step", "steps") or f.gap or f.verdict or f.order
@@ -44,6 +47,12 @@ class ActionWalkthrough(Action):
             return respond(dispatcher, tracker, question)  # safety before the next step
         if asks_something(question, turn):
             return respond(dispatcher, tracker, question)  # "what was step 3 again?" doesn't move it on
+        if turn.intent == "walkthrough_where" and walkthrough_position(tracker) is None:
+            # no walkthrough to place: "where would I find that?" after a gap answers that; an unsure guess
+            # ("lol whats the weather like where u are") is small talk
+            if question.safety or (turn.confidence or 1.0) < WHERE_SURE:
+                turn.intent = "out_of_scope"
+                return small_talk(dispatcher, tracker, turn)
         if turn.has(*INTERRUPTING) and (turn.confidence or 1.0) < 0.8:
             turn.intent = None
             return respond(dispatcher, tracker, question_from(tracker, turn))

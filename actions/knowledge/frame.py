@@ -34,7 +34,7 @@ ACTS = {
     "walkthrough_start": "navigate", "walkthrough_next": "navigate", "walkthrough_back": "navigate",
     "walkthrough_repeat": "navigate", "walkthrough_where": "navigate", "walkthrough_stop": "navigate",
 }
-_YES_NO = re.compile(r"^\W*(can|could|should|shall|do|does|did|is|are|am|will|would|must|may|have|has)\b"
+YES_NO = re.compile(r"^\W*(can|could|should|shall|do|does|did|is|are|am|will|would|must|may|have|has)\b"
                      r"|\b(is it ok|is it okay|ok to|okay to|safe to|fine to|alright to|necessary|do i need|do i have to|"
                      r"worth it|worth adding|worth using|worth trying|good idea|bad idea)\b"
                      r"|\b(right|correct|yeah|yes|ok|okay|no)\s*\?+\s*$",  # "… on top, right?"
@@ -88,7 +88,7 @@ class Frame:
 def read_act(turn: "Turn") -> str:
     """What the user does: the intent's group; a question mark or a yes/no opening is asking."""
     act = ACTS.get(turn.intent or "", "ask")
-    if act in ("chat", "tell") and (turn.text.strip().endswith("?") or _YES_NO.search(turn.text)):
+    if act in ("chat", "tell") and (turn.text.strip().endswith("?") or YES_NO.search(turn.text)):
         return "ask"
     return act
 
@@ -226,7 +226,8 @@ def find_gap(kb: KnowledgeBase, text: str, subject: Optional[str], aspect: Optio
     message asks about (a mention in passing — "my foundation clings to the flakes" — is not a question)."""
     for gap in kb.gaps:
         if gap.cues:  # asked about, not denied ("I don't wear makeup, do I still cleanse?" is not about makeup)
-            if any(tx.in_question(text, span) and not tx.negated_at(text, span[0]) for span in tx.spans(text, gap.cues)):
+            cued = [span for span in tx.spans(text, gap.cues) if not tx.negated_at(text, span[0])]
+            if any(tx.in_question(text, span) for span in cued) or (cued and _places_it(text)):
                 return gap
             continue
         if _matches(subject, gap.subject) and (gap.aspect is None or gap.aspect == aspect) \
@@ -251,6 +252,16 @@ def _asks_of_it(text: str) -> bool:
     using it?", "I use an apricot scrub every day. good idea?")."""
     return "?" in text and any(_IT.search(text[a:b]) or len(text[a:b].split()) <= BARE_QUESTION
                                for a, b in tx.question_spans(text))
+
+
+#: A short question placing what the message named before it: "I have an LED mask. before or after the serum?"
+_PLACING = re.compile(r"\b(before or after|after or before|first or last|together|at the same time|same time)\b", re.I)
+PLACING_WORDS = 8
+
+
+def _places_it(text: str) -> bool:
+    return any(_PLACING.search(text[a:b]) and len(text[a:b].split()) <= PLACING_WORDS
+               for a, b in tx.question_spans(text) if text[a:b].strip().endswith("?"))
 
 
 def find_verdict(kb: KnowledgeBase, text: str, subject: Optional[str], time: Optional[str] = None) -> Optional[Verdict]:
@@ -324,7 +335,7 @@ def read_frame(turn: "Turn", state: "State", kb: KnowledgeBase) -> Frame:
         aspect = "time"  # "in the morning or at night?"
     trace.append(("read_aspect", aspect or "none"))
     either_or = bool(_EITHER_OR.search(turn.text)) and not re.search(r"\byes or no\b", turn.text, re.I)
-    yes_no = not either_or and (any(_YES_NO.search(turn.text[a:b].strip()) for a, b in tx.question_spans(turn.text))
+    yes_no = not either_or and (any(YES_NO.search(turn.text[a:b].strip()) for a, b in tx.question_spans(turn.text))
                                 or bool(re.search(r"\byes or no\b", turn.text, re.I)))
     facts = tuple((str(e.get("entity")), str(e.get("value")), e.get("role")) for e in turn.found
                   if e.get("entity") in ("skin_type", "skin_tone", "concern", "life_stage", "medication", "medical"))

@@ -52,6 +52,7 @@ USES: Dict[str, Tuple[str, ...]] = {
         "walk_wait_head", "walk_optional", "walk_not_started", "walk_position", "walk_stopped", "reminder_set",
         "seconds", "minutes", "reminder_fired", "reminder_next", "patch_sensitive", "source_line",
         "verdict_yes", "verdict_no", "verdict_better_not", "widget_greeting", "no_such_step", "step_count", "handoff_unconfigured", "order_first", "order_after", "order_before", "timing_verdict", "timing_unknown", "timing_only_for", "time_am", "time_pm",
+        "elsewhere", "ack_settled", "ack_settled_reaction", "ack_fine", "ack_patch_test",
         # the channels' own (addons/guard.py)
         "message_empty", "message_capped", "cant_answer",
         # answer feedback (actions/feedback.py)
@@ -724,6 +725,16 @@ def lead(kb: KnowledgeBase, kind: str, ctx: Context, subject_words: Optional[str
         gap = next(g for g in kb.gaps if g.id == ident)
         w.add(gap.text.format(label=_label(kb, ctx), brand=subject_words or "that product"), gap.source)
         return w.answer(kind, buttons(kb, "routine"))
+    if group == "elsewhere":  # "where would I find that?" after a gap: who can tell instead
+        gap = next(g for g in kb.gaps if g.id == ident)
+        if gap.elsewhere:
+            w.add(gap.elsewhere, gap.source)
+        else:
+            w.say("elsewhere")
+        return w.answer(kind, buttons(kb, "routine"))
+    if group == "ack":  # a statement acknowledged ("ok it stopped after a minute")
+        w.say(f"ack_{ident}")
+        return w.answer(kind, [] if ident.startswith("settled") else buttons(kb, "walkthrough"))
     if group == "verdict":
         ident, _, polarity = ident.partition(":")
         verdict = next(v for v in kb.verdicts if v.id == ident)
@@ -884,6 +895,18 @@ def waited_already(kb: KnowledgeBase, ctx: Context, index: int, text: str) -> bo
     """Stage ``index`` is the absorption wait and the user says it is over ("done, it's absorbed")."""
     steps = routine_steps(kb, ctx.time)
     return index < len(steps) and steps[index].wait and tx.has(text, kb.understanding.waited)
+
+
+def stage_after_done(kb: KnowledgeBase, ctx: Context, index: int, text: str) -> int:
+    """The stage to show next when the user says a later stage is done already ("ok moisturised" at the serum:
+    sunscreen; "did that, waited 10 min": past the wait) — never back before ``index``."""
+    steps = routine_steps(kb, ctx.time)
+    u = kb.understanding
+    done = [i for i, s in enumerate(steps) if tx.has(text, u.done_stage.get(s.id, ()))]
+    if tx.has(text, u.waited):
+        done += [i for i, s in enumerate(steps) if s.wait]
+    later = [i for i in done if i >= index]
+    return max(later) + 1 if later else index
 
 
 def walkthrough_length(kb: KnowledgeBase, time: Optional[str]) -> int:

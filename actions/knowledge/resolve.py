@@ -16,7 +16,7 @@ from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 from .query import GATED_CATEGORIES, GATING_CONDITIONS, TOPICS, Context, Profile, routine_steps, step_numbered, unique
 from .schema import KnowledgeBase
 from . import text as tx
-from .frame import Frame, read_frame, step_number
+from .frame import YES_NO, CONTEXT_WORDS, Frame, read_frame, step_number
 from .triage import CONDITIONS, Triage, triage
 
 INTENT_TOPICS: Dict[str, str] = {
@@ -166,6 +166,8 @@ class State:
     last_step: Optional[str] = None
     #: a procedure was mentioned earlier: restarting the serum and actives is the clinic's call
     procedure: bool = False
+    #: the gap in the protocol the last reply named ("price"): a follow-up may ask who can tell instead
+    last_gap: Optional[str] = None
 
     def after(self, turn: "Turn") -> "State":
         """This state once Rasa has filled the slots from the turn's role-less entities (as domain.yml maps
@@ -187,7 +189,8 @@ class State:
 
 @dataclass
 class Question:
-    topic: Optional[str]  # None: nothing to answer beyond safety; "walkthrough_next": go on with the walkthrough
+    #: None: nothing to answer beyond safety; "walkthrough_next" / "walkthrough_start": go on with / start the walkthrough
+    topic: Optional[str]
     context: Context
     safety: List[str] = field(default_factory=list)
     #: the profile just given answers an earlier question: acknowledge it, then answer that
@@ -425,6 +428,20 @@ def walkthrough_continues(d: Draft) -> Optional[str]:
     if _continues_walkthrough(d.turn, d.state, d.frame, d.kb):
         d.topic = "walkthrough_next"
         return "next stage"
+    return None
+
+
+def walkthrough_asked(d: Draft) -> Optional[str]:
+    """Asked to be taken through it step by step, beside a profile or a time of day ("walk me thru the night
+    routine, my skin is dry"): the walkthrough starts, for that profile — unless the message asks something
+    specific, or safety speaks first."""
+    f = d.frame
+    if d.tri.severity or d.safety or d.ingredients or f.aspect or f.gap or f.verdict or f.subject_kind == "step":
+        return None
+    if d.topic in (None, "profile", "routine", "adjustments", "summary", "step", "not_covered") \
+            and tx.has(d.turn.text, d.kb.understanding.walkthrough_request):
+        d.topic = "walkthrough_start"
+        return "walkthrough starts"
     return None
 
 
@@ -694,6 +711,52 @@ def ingredient_first(d: Draft) -> Optional[str]:
     return None
 
 
+#: An auxiliary opening a statement, not a question: "did the patch test yesterday", "did that, waited 10 min".
+_TOLD = re.compile(r"^\W*(did|done|have|had)\s+(the|a|an|my|some|it|that|this)\b", re.I)
+
+
+def _is_statement(text: str, kb: KnowledgeBase) -> bool:
+    """A message that tells and does not ask: no question mark, no question opening, no request words."""
+    return "?" not in text and not tx.has(text, kb.understanding.requests) and \
+        (not YES_NO.search(text) or bool(_TOLD.search(text)))
+
+
+def statement_acknowledged(d: Draft) -> Optional[str]:
+    """A statement that a sensation settled or that something went fine ("ok it stopped after a minute",
+    "did the patch test, nothing happened", "used it this morning, looked fine"), with nothing else named: a
+    short acknowledgement — not the answer to a question the classifier guessed. After a reaction, the doctor
+    still comes first; in a walkthrough, "did that" moves it on."""
+    u, f = d.kb.understanding, d.frame
+    if d.state.walkthrough_step is not None or d.tri.severity or d.tri.claim or d.tri.procedure or d.facts \
+            or d.ingredients or d.product not in (None, "serum") or f.gap or f.verdict or d.area \
+            or d.tri.stated() or not _is_statement(d.turn.text, d.kb):
+        return None
+    settled = tx.has(d.turn.text, u.settled) or d.tri.cleared
+    if not settled and not tx.has(d.turn.text, u.went_fine):
+        return None
+    if settled:
+        kind = "settled_reaction" if d.state.reaction else "settled"
+    else:
+        kind = "patch_test" if f.subject == "patch_test" else "fine"
+    if d.state.reaction and not d.tri.cleared:
+        d.topic, d.also = None, None  # "because you've had a reaction …" (safety_answers_alone) is the answer
+        return "statement after a reaction"
+    d.safety.append(f"ack:{kind}")
+    d.topic, d.also = None, None
+    return f"acknowledged ({kind})"
+
+
+def gap_follow_up(d: Draft) -> Optional[str]:
+    """"where would I find that?" right after a reply that said the protocol doesn't cover something: who can
+    tell instead (the gap's own `elsewhere`, else the label, the brand's care team or a dermatologist)."""
+    if not d.state.last_gap or d.tri.severity or d.frame.gap or d.turn.has("ingredient", "product", *PROFILE_ENTITIES) \
+            or len(d.turn.text.split()) > CONTEXT_WORDS or not tx.has(d.turn.text, d.kb.understanding.ask_elsewhere):
+        return None
+    d.safety.append(f"elsewhere:{d.state.last_gap}")
+    d.topic, d.also = None, None
+    return f"who can tell ({d.state.last_gap})"
+
+
 def gap_or_verdict(d: Draft) -> Optional[str]:
     """The asked aspect of the subject is one the protocol is silent on ("how long does a patch test take?",
     "how much sunscreen?"): say so instead of a nearby fact. An either/or question the knowledge base answers
@@ -710,7 +773,11 @@ def gap_or_verdict(d: Draft) -> Optional[str]:
     if f.gap:
         d.safety.append(f"gap:{f.gap}")
         if not next(g for g in d.kb.gaps if g.id == f.gap).then_answer:
-            d.topic = None
+            # "do u ship to canada? also how long does it take to absorb": the gap, then the other question
+            others = [t for t in d.cued if t not in ("not_covered", "profile")
+                      and _after_a_break(d.turn.text, d.kb.question_cues.get(t, ()))
+                      and _apart_from_gap(d.turn.text, d.kb, f.gap, t)]
+            d.topic = others[0] if others else None
         elif d.product not in (None, "serum"):
             d.topic = "product"  # a named brand of a product type: what the protocol says of that type
         return f"gap {f.gap}"
@@ -794,6 +861,15 @@ def referral_is_the_answer(d: Draft) -> Optional[str]:
     return None
 
 
+def _apart_from_gap(text: str, kb: KnowledgeBase, gap_id: str, topic: str) -> bool:
+    """Whether ``topic`` is asked in another sentence than the gap's ("ship to canada? … absorb"), not by the
+    gap's own words ("how much does a bottle cost?" is no amount question)."""
+    gap = next(g for g in kb.gaps if g.id == gap_id)
+    at_gap = {tx.sentence_at(text, s[0]) for s in tx.spans(text, gap.cues) if tx.in_question(text, s)}
+    # (a gap told in a statement is what the question after it asks about: "I have an LED mask. before or after?")
+    return bool(at_gap) and any(tx.sentence_at(text, s[0]) not in at_gap for s in tx.spans(text, kb.question_cues.get(topic, ())))
+
+
 #: What opens a second question after the first: "which cleanser, and what should I layer?"
 _NEW_QUESTION = re.compile(r"[?.;]|\b(and|also|plus|then)\s+(what|how|which|when|where|do|does|can|should|is|are)\b"
                            r"|\balso\b|\bplus\b", re.I)
@@ -834,7 +910,7 @@ def second_question(d: Draft) -> Optional[str]:
             d.also = "ingredient"  # "what's the order? serum, moisturiser, sunscreen, vit c": the order, then vit C
         else:
             d.topic = "ingredient"  # where this ingredient goes
-    elif d.topic not in (None, "walkthrough_next"):
+    elif d.topic not in (None, "walkthrough_next", "walkthrough_start"):
         extra = [t for t in d.cued if t != d.topic and t not in COVERS.get(d.topic, ())
                  and _asked_apart(d.turn.text, d.frame.subject_words, d.kb.question_cues.get(t, ()))]
         d.also = extra[0] if extra else None
@@ -843,9 +919,10 @@ def second_question(d: Draft) -> Optional[str]:
     return f"also={d.also}" if d.also else None
 
 
-STEPS = (area_beyond_face, walkthrough_continues, main_topic, bare_aspect_refers_back, remembered_ingredient,
+STEPS = (area_beyond_face, walkthrough_continues, main_topic, walkthrough_asked, bare_aspect_refers_back, remembered_ingredient,
          order_of_several, named_thing_narrows, time_of_day_routine, body_area, routine_asked_beside, product_without_type,
-         profile_with_request, profile_resumes, serum_aspect, order_follow_up, pairing_is_layering, named_step, ingredient_first, gap_or_verdict,
+         profile_with_request, profile_resumes, serum_aspect, order_follow_up, pairing_is_layering, named_step, ingredient_first,
+         statement_acknowledged, gap_follow_up, gap_or_verdict,
          conditions_gate_actives, safety_answers_alone, medical_question, referral_is_the_answer, second_question)
 
 

@@ -176,6 +176,8 @@ class Gap(Strict):
     aspect: Optional[str] = None
     cues: List[str] = []
     then_answer: bool = False
+    #: who can tell instead, for a follow-up asking where to find out ("where would I find that?")
+    elsewhere: Optional[str] = None
     #: subjects the gap does not cover (the protocol does say how often to exfoliate with BHA)
     except_subjects: List[str] = []
 
@@ -317,6 +319,15 @@ class Understanding(Strict):
     which_step: List[str]
     next_step: List[str]
     navigation: List[str]
+    walkthrough_request: List[str] = []
+    #: words that make a message without a question mark a request ("tell me about step 2", "pls explain")
+    requests: List[str] = []
+    #: a statement that something went well ("did the patch test, nothing happened", "looked fine")
+    went_fine: List[str] = []
+    #: a statement that a sensation is over ("ok it stopped after a minute")
+    settled: List[str] = []
+    #: a follow-up asking who can tell what the protocol doesn't ("where would I find that?")
+    ask_elsewhere: List[str] = []
     restart: List[str]
     reminder: List[str]
     done_stage: Dict[str, List[str]]

@@ -136,8 +136,9 @@ def only_brief(r: _Reading) -> bool:
 
 
 def reaction_term(r: _Reading) -> bool:
-    """A named reaction: rash, burning, blisters, hives …"""
-    return bool(r.terms("symptom", "reaction"))
+    """A named reaction: rash, burning, blisters, hives … — not one the skin has had for months or years
+    before and apart from the product ("a bumpy rash that's been there for months, will the serum fix it?")."""
+    return bool(r.terms("symptom", "reaction")) and not _lifelong(r)
 
 
 def _lifelong(r: _Reading) -> bool:
@@ -163,6 +164,12 @@ def reported_reaction(r: _Reading) -> bool:
     return not describes_skin or r.has(r.kb.triage.product_link) or r.has(r.kb.triage.worsening)
 
 
+def earlier_reaction_worsens(r: _Reading) -> bool:
+    """A reaction told earlier in the conversation getting worse or spreading ("its getting worse and spreading
+    down my neck"): the reaction again, not only the reminder to wait for a doctor."""
+    return r.earlier is not None and r.has(r.kb.triage.worsening)
+
+
 def worsening_sensation(r: _Reading) -> bool:
     """A tingle that won't settle is a reaction."""
     return bool(r.terms("symptom", "mild")) and r.has(r.kb.triage.worsening)
@@ -184,7 +191,8 @@ def mild_sensation(r: _Reading) -> bool:
 
 RULES: Tuple[Tuple[str, Tuple], ...] = (
     ("emergency", (emergency_term, swelling_of_face_or_airway, puffy_after_product, spreading_hives)),
-    ("reaction", (reaction_term, sign_tied_to_product, reported_reaction, worsening_sensation)),
+    ("reaction", (reaction_term, sign_tied_to_product, reported_reaction, earlier_reaction_worsens,
+                  worsening_sensation)),
     ("flare", (condition_flare,)),
     ("mild", (mild_sensation,)),
 )

@@ -39,12 +39,31 @@ async def test_follow_up_uses_the_remembered_ingredient():
     assert "retinoid" in text.lower() and "fully absorbed" in text
 
 
-async def test_reaction_interrupts_with_safety_advice():
+async def test_reaction_interrupts_with_safety_advice(monkeypatch):
+    monkeypatch.setenv("HANDOFF_CONTACT", "care@brand.example")
     text, messages, events = await run(ActionAnswer(), tracker(
         "ask_routine", "my face is burning after the serum", [("symptom", "reaction")]))
     assert "stop using" in text and "dermatologist" in text and "pea-sized" not in text
     assert messages[-1]["buttons"] == [{"title": "Talk to a person", "payload": "/human_handoff"}]
     assert events == [{"event": "slot", "timestamp": None, "name": "reaction", "value": "reaction"}]
+
+
+@pytest.mark.parametrize("action, intent, text, entities", [
+    (ActionAnswer(), "ask_routine", "my face is burning after the serum", [("symptom", "reaction")]),
+    (ActionHelp(), "out_of_scope", "can you give me a recipe for lasagna", []),
+])
+async def test_no_talk_to_a_person_button_where_there_is_no_one(monkeypatch, action, intent, text, entities):
+    """With no live hand-off and no contact set up, a "Talk to a person" button would lead nowhere."""
+    for name in ("HANDOFF_CONTACT", "HANDOFF_SLACK_CHANNEL"):
+        monkeypatch.delenv(name, raising=False)
+    _, messages, _ = await run(action, tracker(intent, text, entities))
+    assert messages and all(b.get("payload") != "/human_handoff" for m in messages for b in m.get("buttons") or [])
+
+
+async def test_help_offers_a_person_where_the_brand_has_a_contact(monkeypatch):
+    monkeypatch.setenv("HANDOFF_CONTACT", "care@brand.example")
+    _, messages, _ = await run(ActionHelp(), tracker("out_of_scope", "can you give me a recipe for lasagna"))
+    assert {"title": "Talk to a person", "payload": "/human_handoff"} in messages[-1]["buttons"]
 
 
 async def test_pregnancy_answer_gives_no_go_ahead():

@@ -220,3 +220,17 @@ def test_a_reply_does_not_say_the_same_sentence_twice_in_other_words():
     assert _says_again("In the morning, always finish with a broad-spectrum sunscreen with an SPF of 30 or higher.", said)
     assert not _says_again("_For sensitive / rosacea-prone skin:_ Extremely gentle, fragrance-free cleansers are a must.",
                            [_words("Got it — sensitive / rosacea-prone skin.")])
+
+
+@pytest.mark.parametrize("time, position, text, shown", [
+    ("am", 1, "ok moisturized", "sunscreen"),  # at the serum, the moisturiser done: sunscreen next
+    ("am", 1, "did that, waited like 10 min", "treatments"),  # past the wait
+    ("am", 0, "did that, waited like 10 min", "treatments"),
+    ("am", 0, "serum is on", "absorb"),  # the wait follows the serum
+    ("pm", 3, "just washed my face", None),  # never back: the stage after the one shown
+])
+def test_a_walkthrough_goes_on_after_the_stage_the_user_says_is_done(kb, time, position, text, shown):
+    from actions.knowledge.query import stage_after_done
+    steps = routine_steps(kb, time)
+    index = stage_after_done(kb, Context(time=time), position + 1, text)
+    assert index == (position + 1 if shown is None else [s.id for s in steps].index(shown))

@@ -254,3 +254,73 @@ def test_short_elliptical_questions_lean_on_the_last_answer():
 def test_small_talk_is_not_a_follow_up():
     assert resolve(turn("greet", "hi"), State(last_topic="absorption")).topic is None
     assert resolve(turn("affirm", "ok cool"), State(last_topic="absorption")).topic is None
+
+
+@pytest.fixture(scope="module")
+def ask(kb, entities_of):
+    def ask(text, state=None, intent=None):
+        found = entities_of(text)
+        return resolve(Turn(intent, text, group_entities(found), found=found), state or State(), kb.question_cues, kb)
+    return ask
+
+
+@pytest.mark.parametrize("text, state, lead", [
+    ("ok it stopped after a minute", State(), "ack:settled"),
+    ("it went away after a minute or so", State(), "ack:settled"),
+    ("used it this morning, looked fine", State(), "ack:fine"),
+    ("did the patch test behind my ear yesterday, nothing happened", State(), "ack:patch_test"),
+    ("it went away", State(reaction="reaction"), "ack:settled_reaction"),
+])
+def test_a_statement_is_acknowledged_not_answered_as_a_question(ask, text, state, lead):
+    """Whatever topic the classifier guesses ("it went away after a minute" as the absorption time), a
+    statement that something settled or went fine gets a short acknowledgement and nothing else."""
+    q = ask(text, state, intent="ask_absorption")
+    assert (q.topic, q.also, q.safety) == (None, None, [lead])
+
+
+@pytest.mark.parametrize("text, state", [
+    ("it stopped stinging, can I put my moisturiser on now?", State()),  # a question of its own
+    ("looked fine, my skin is oily btw", State()),  # a profile: acknowledged as one
+    ("did that, looked fine", State(walkthrough_step=1)),  # the walkthrough moves on
+    ("the burning stopped but my lips are swelling", State()),  # an emergency first
+])
+def test_what_is_not_a_plain_statement_is_not_acknowledged(ask, text, state):
+    assert not any(k.startswith("ack:") for k in ask(text, state, intent="affirm").safety)
+
+
+def test_after_a_reaction_a_statement_gets_the_doctor_first(ask):
+    q = ask("ok its calmer now", State(reaction="reaction"), intent="affirm")
+    assert q.topic is None and q.safety[0] == "reaction_remembered"
+
+
+@pytest.mark.parametrize("text", ["where would I find that?", "ok so where do i find that out", "who do i ask then"])
+def test_where_to_find_out_after_a_gap_says_who_can_tell(ask, text):
+    q = ask(text, State(last_gap="price", last_topic="routine"), intent="affirm")
+    assert (q.topic, q.safety) == (None, ["elsewhere:price"])
+
+
+def test_where_without_a_gap_before_is_not_about_one(ask):
+    assert "elsewhere:price" not in ask("where would I find that?", State(last_topic="amount"), intent="affirm").safety
+
+
+def test_a_gap_and_a_second_question_in_another_sentence_are_both_answered(ask):
+    q = ask("do u ship to canada? also how long does it take to absorb", intent="ask_uncovered")
+    assert (q.safety, q.topic) == (["gap:price"], "absorption")
+    q = ask("how much does a bottle cost?", intent="ask_uncovered")
+    assert (q.safety, q.topic) == (["gap:price"], None)  # its own "how much" is no amount question
+
+
+def test_a_device_told_before_a_short_placing_question_is_the_gap(ask):
+    q = ask("I have an led mask. before or after the serum?", intent="ask_layering")
+    assert (q.safety, q.topic) == (["gap:devices"], None)
+
+
+@pytest.mark.parametrize("text", ["walk me thru the night routine, my skin is super dry and flaky around my nose",
+                                  "morning routine walkthrough please - normal skin, pretty fair, no real issues",
+                                  "step by step pls, my skin is dry"])
+def test_a_walkthrough_asked_beside_a_profile_starts_the_walkthrough(ask, text):
+    assert ask(text, intent="inform_profile").topic == "walkthrough_start"
+
+
+def test_a_walkthrough_word_beside_a_specific_question_answers_the_question(ask):
+    assert ask("walk me through how long I wait after the serum", intent="ask_absorption").topic == "absorption"

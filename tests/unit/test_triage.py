@@ -247,3 +247,15 @@ def test_a_condition_taken_back_to_someone_else_is_not_the_users(read):
 def test_a_procedure_answers_alone(ask):
     q = ask("how long after a chemical peel do i wait b4 using this?")
     assert q.safety == ["procedures"] and (q.topic, q.also) == (None, None)
+
+
+@pytest.mark.parametrize("text, state, severity", [
+    # a reaction told earlier getting worse is the reaction again (stop, rinse, doctor), not only the reminder
+    ("its getting worse and spreading down my neck", State(reaction="reaction"), "reaction"),
+    ("its getting worse and spreading down my neck", State(), None),
+    # a rash the skin has had for months, apart from the product, is a question for a doctor, not a reaction
+    ("I have this bumpy rash on my forehead thats been there for months, will the serum fix it?", State(), None),
+    ("got a rash since i started the serum, had it for months before too", State(), "reaction"),
+])
+def test_an_earlier_reaction_or_a_lasting_rash_decides_the_severity(ask, text, state, severity):
+    assert ask(text, state).triage.severity == severity

@@ -111,6 +111,8 @@ def remember(answer: Optional[Answer], time: Optional[str], question: Optional[Q
             events += [SlotSet(name, None) for name in PROFILE_SLOTS if name != "reaction"]
         if question.frame is not None and tracker is not None:
             events += _forget_denied(question.frame.facts, tracker)
+        if question.frame is not None and question.frame.corrects:  # "actually it's oily": only that, from now on
+            events.append(SlotSet("skin_type", [question.frame.corrects]))
         if tri.severity in ("emergency", "reaction"):
             earlier = tracker.get_slot("reaction") if tracker is not None else None
             events.append(SlotSet("reaction", "emergency" if "emergency" in (earlier, tri.severity) else "reaction"))
@@ -118,6 +120,9 @@ def remember(answer: Optional[Answer], time: Optional[str], question: Optional[Q
         remembered = question.remembers if question is not None else None
         return events + ([SlotSet("last_topic", remembered)] if remembered else [])
     step = question.context.step if question is not None and answer.topic == "step" else None
+    if question is not None and answer.topic == "product" and question.context.product not in (None, "serum"):
+        # "which moisturiser after the serum?": the moisturiser is what was answered (the slot took the last named)
+        events.append(SlotSet("product", question.context.product))
     return events + [SlotSet("last_topic", answer.topic), SlotSet("last_time", time),
                      SlotSet("pending_topic", answer.topic if answer.asks_profile else None)] + (
                          [SlotSet("last_step", step)] if step else [])

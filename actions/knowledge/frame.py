@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, List, Optional, Tuple
+from typing import TYPE_CHECKING, List, Optional, Sequence, Tuple
 
 from . import text as tx
 from .schema import Gap, KnowledgeBase, Verdict
@@ -76,6 +76,9 @@ class Frame:
     about: str = "self"
     #: where a yes/no question proposes a named active goes: "after" or "before" the serum
     proposes: Optional[str] = None
+    #: the skin type a correction gives instead of the one told before ("wait actually its oily, it just feels
+    #: tight after washing": oily — the rest describes it)
+    corrects: Optional[str] = None
     trace: Tuple[Tuple[str, str], ...] = field(default=(), compare=False)
 
     @property
@@ -84,6 +87,16 @@ class Frame:
 
 
 # --------------------------------------------------------------------------- reading steps
+
+#: An auxiliary opening a statement, not a question: "did the patch test yesterday", "did that, waited 10 min".
+_TOLD = re.compile(r"^\W*(did|done|have|had)\s+(the|a|an|my|some|it|that|this)\b", re.I)
+
+
+def is_statement(text: str, kb: KnowledgeBase) -> bool:
+    """A message that tells and does not ask: no question mark, no question opening, no request words."""
+    return "?" not in text and not tx.has(text, kb.understanding.requests) and \
+        (not YES_NO.search(text) or bool(_TOLD.search(text)))
+
 
 def read_act(turn: "Turn") -> str:
     """What the user does: the intent's group; a question mark or a yes/no opening is asking."""
@@ -264,10 +277,23 @@ def _places_it(text: str) -> bool:
                for a, b in tx.question_spans(text) if text[a:b].strip().endswith("?"))
 
 
+#: "and if I skip the wait?", "what happens if …": asks what follows, not for a yes or no.
+_CONSEQUENCE = re.compile(r"^\W*(and|so|but|ok)\s+if\b|\bwhat (happens|if)\b|\bwhat would happen\b", re.I)
+
+
+def _first(text: str, these: Sequence[str], those: Sequence[str]) -> bool:
+    """Whether a phrase of ``these`` starts ``text``'s matches: before any of ``those``, or around one of them
+    (the more specific match: "take my makeup off" before "makeup")."""
+    mine, theirs = tx.spans(text, these) if these else [], tx.spans(text, those)
+    return bool(mine) and bool(theirs) and min(mine)[0] <= min(theirs)[0] and \
+        (min(mine)[0] < min(theirs)[0] or min(mine)[1] > min(theirs)[1])
+
+
 def find_verdict(kb: KnowledgeBase, text: str, subject: Optional[str], time: Optional[str] = None) -> Optional[Verdict]:
     """A yes/no or either/or question the knowledge base answers first: every option group named around an
     "or" ("wet or dry?"), or one of its cues in a question ("can I skip moisturiser?")."""
     either_or = " or " in tx.normalise(text)
+    telling = is_statement(text, kb)  # "actually its oily, it just feels tight after washing" asks nothing
     for verdict in kb.verdicts:
         if verdict.subject and not _matches(subject, verdict.subject):
             continue
@@ -275,7 +301,7 @@ def find_verdict(kb: KnowledgeBase, text: str, subject: Optional[str], time: Opt
             continue
         if verdict.options and either_or and all(tx.has(text, option) for option in verdict.options):
             return verdict
-        cued = tx.spans(text, verdict.cues) if verdict.cues else []
+        cued = tx.spans(text, verdict.cues) if verdict.cues and not telling else []
         if any(tx.in_question(text, span) for span in cued) or (cued and _asks_of_it(text)):
             return verdict
         if verdict.asks and any(all(tx.has(text[a:b], group) for group in verdict.asks)
@@ -341,8 +367,13 @@ def read_frame(turn: "Turn", state: "State", kb: KnowledgeBase) -> Frame:
                   if e.get("entity") in ("skin_type", "skin_tone", "concern", "life_stage", "medication", "medical"))
     gap = find_gap(kb, turn.text, subject, aspect, words)
     verdict = find_verdict(kb, turn.text, subject, time)
+    if gap and verdict and gap.cues and _first(turn.text, verdict.cues, gap.cues):
+        # "do i have to take my makeup off first or can i put it on over foundation": the cleanse step answers
+        # the question asked first, not "makeup isn't covered"
+        gap = None
     wh = all(_WH.match(turn.text[a:b].strip()) for a, b in tx.question_spans(turn.text))
-    polarity = read_polarity(turn.text, verdict) if verdict and not either_or and not wh else None  # "which one?": no yes
+    consequence = bool(_CONSEQUENCE.search(turn.text))  # "and if I skip the wait?": what follows, not "No."
+    polarity = read_polarity(turn.text, verdict) if verdict and not either_or and not wh and not consequence else None
     order = read_order(turn, kb, aspect, either_or)
     if gap:
         trace.append(("find_gap", gap.id))
@@ -362,6 +393,11 @@ def read_frame(turn: "Turn", state: "State", kb: KnowledgeBase) -> Frame:
         proposes = min(places)[1] if places else None
     if about != "self":
         trace.append(("read_about", about))
+    stated = [v for e, v, role in facts if e == "skin_type" and role is None]
+    corrects = stated[0] if stated and tx.has(turn.text, kb.understanding.correction) else None
+    if corrects:
+        trace.append(("read_correction", corrects))
     return Frame(act=act, subject=subject, aspect=aspect, time=time, yes_no=yes_no, facts=facts, forget=forget,
                  gap=gap.id if gap else None, verdict=verdict.id if verdict else None, polarity=polarity, order=order,
-                 subject_from=subject_from, subject_words=words, about=about, proposes=proposes, trace=tuple(trace))
+                 subject_from=subject_from, subject_words=words, about=about, proposes=proposes, corrects=corrects,
+                 trace=tuple(trace))

@@ -741,8 +741,9 @@ def lead(kb: KnowledgeBase, kind: str, ctx: Context, subject_words: Optional[str
         p = ctx.profile
         key = next((k for k in _profile_keys(kb, p) if k in verdict.by_profile), None)
         sections = {t.id: t.source for t in kb.skin_types} | {t.id: t.source for t in kb.skin_tones}
-        w.add(verdict.by_profile[key] if key else verdict.text, sections[key] if key else verdict.source,
-              prefix=say(kb, f"verdict_{polarity}") if polarity else "")
+        said = verdict.by_profile[key] if key else verdict.text
+        w.add(said.format(label=_label(kb, ctx)) if "{label}" in said else said,
+              sections[key] if key else verdict.source, prefix=say(kb, f"verdict_{polarity}") if polarity else "")
         return w.answer(kind, _next(kb))
     if group == "order":
         first, second, asked, how = ident.split("|")

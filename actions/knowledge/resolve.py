@@ -16,7 +16,7 @@ from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 from .query import GATED_CATEGORIES, GATING_CONDITIONS, TOPICS, Context, Profile, routine_steps, step_numbered, unique
 from .schema import KnowledgeBase
 from . import text as tx
-from .frame import YES_NO, CONTEXT_WORDS, Frame, read_frame, step_number
+from .frame import CONTEXT_WORDS, Frame, is_statement, read_frame, step_number
 from .triage import CONDITIONS, Triage, triage
 
 INTENT_TOPICS: Dict[str, str] = {
@@ -607,6 +607,30 @@ def profile_with_request(d: Draft) -> Optional[str]:
     return None
 
 
+#: Answers a correction of the skin type gives again, for the corrected skin ("which moisturiser?" … "actually it's oily").
+CORRECTED_AGAIN = frozenset({"product", "routine", "summary", "step", "ingredient", "layering", "adjustments", "avoid",
+                             "exfoliation", "sunscreen"})
+
+
+def correction_resumes(d: Draft) -> Optional[str]:
+    """A correction of the skin type ("wait actually its oily, it just feels tight after washing"): that type
+    replaces what was told — the other types in the message describe it — and the last answer is given again
+    for it, unless the message asks something else."""
+    f = d.frame
+    if not f.corrects or d.tri.severity:
+        return None
+    d.state = replace(d.state, skin_types=[f.corrects])
+    if d.state.last_topic in CORRECTED_AGAIN and is_statement(d.turn.text, d.kb) and not (f.gap or f.verdict):
+        d.topic, d.resumed = d.state.last_topic, True
+        d.product = d.product if d.product not in (None, "serum") else d.state.product
+        d.ingredients = d.ingredients or (tuple(d.state.ingredients) if d.topic == "ingredient" else ())
+        d.step = d.state.last_step if d.topic == "step" else d.step
+        return f"corrected to {f.corrects}, {d.topic} again"
+    if d.topic not in TOPICS or d.topic in ("profile", "adjustments") or is_statement(d.turn.text, d.kb):
+        d.topic = "profile"
+    return f"corrected to {f.corrects}"
+
+
 def profile_resumes(d: Draft) -> Optional[str]:
     """A profile given when an answer asked for it resumes that answer; a condition alone is no profile."""
     if d.topic == "profile" and d.facts and d.state.pending_topic:
@@ -711,16 +735,6 @@ def ingredient_first(d: Draft) -> Optional[str]:
     return None
 
 
-#: An auxiliary opening a statement, not a question: "did the patch test yesterday", "did that, waited 10 min".
-_TOLD = re.compile(r"^\W*(did|done|have|had)\s+(the|a|an|my|some|it|that|this)\b", re.I)
-
-
-def _is_statement(text: str, kb: KnowledgeBase) -> bool:
-    """A message that tells and does not ask: no question mark, no question opening, no request words."""
-    return "?" not in text and not tx.has(text, kb.understanding.requests) and \
-        (not YES_NO.search(text) or bool(_TOLD.search(text)))
-
-
 def statement_acknowledged(d: Draft) -> Optional[str]:
     """A statement that a sensation settled or that something went fine ("ok it stopped after a minute",
     "did the patch test, nothing happened", "used it this morning, looked fine"), with nothing else named: a
@@ -729,7 +743,7 @@ def statement_acknowledged(d: Draft) -> Optional[str]:
     u, f = d.kb.understanding, d.frame
     if d.state.walkthrough_step is not None or d.tri.severity or d.tri.claim or d.tri.procedure or d.facts \
             or d.ingredients or d.product not in (None, "serum") or f.gap or f.verdict or d.area \
-            or d.tri.stated() or not _is_statement(d.turn.text, d.kb):
+            or d.tri.stated() or not is_statement(d.turn.text, d.kb):
         return None
     settled = tx.has(d.turn.text, u.settled) or d.tri.cleared
     if not settled and not tx.has(d.turn.text, u.went_fine):
@@ -788,6 +802,8 @@ def gap_or_verdict(d: Draft) -> Optional[str]:
         others = [t for t in d.cued if t != answered and t not in COVERS.get(answered or "", ())
                   and _after_a_break(d.turn.text, d.kb.question_cues.get(t, ()))]
         d.topic, d.also = None, (others[0] if others else None)  # "how much, and do I wait?": both
+        if answered == "ingredient" and d.ingredients:
+            d.topic = "ingredient"  # "BP same time or separately?": separately, then what the protocol says of it
         return f"verdict {f.verdict}" + (f", also={d.also}" if d.also else "")
     if f.aspect == "time" and f.subject_kind == "ingredient":
         d.safety.append(f"timing:{f.subject.split(':')[1]}")
@@ -921,7 +937,7 @@ def second_question(d: Draft) -> Optional[str]:
 
 STEPS = (area_beyond_face, walkthrough_continues, main_topic, walkthrough_asked, bare_aspect_refers_back, remembered_ingredient,
          order_of_several, named_thing_narrows, time_of_day_routine, body_area, routine_asked_beside, product_without_type,
-         profile_with_request, profile_resumes, serum_aspect, order_follow_up, pairing_is_layering, named_step, ingredient_first,
+         profile_with_request, correction_resumes, profile_resumes, serum_aspect, order_follow_up, pairing_is_layering, named_step, ingredient_first,
          statement_acknowledged, gap_follow_up, gap_or_verdict,
          conditions_gate_actives, safety_answers_alone, medical_question, referral_is_the_answer, second_question)
 
@@ -951,7 +967,7 @@ def resolve(turn: Turn, state: State, cues: Mapping[str, Sequence[str]] = {},
         if note:
             d.trace.append((step.__name__, note))
     context = Context(
-        profile=state.profile(),
+        profile=d.state.profile(),
         ingredients=unique(d.ingredients),
         product=d.product,
         products=tuple(p for p in (turn.entities.get("product") or ()) if p != "serum") or ((d.product,) if d.product else ()),

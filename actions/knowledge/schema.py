@@ -288,6 +288,8 @@ class Triage(Strict):
     flare_conditions: List[str]
     cure_verbs: List[str]
     absolutes: List[str]
+    #: asked of a diagnosed condition ("does it help eczema?"): the cosmetic serum's honest no, as for a cure
+    condition_help: List[str] = []
     product_subjects: List[str]
 
 
@@ -320,6 +322,8 @@ class Understanding(Strict):
     next_step: List[str]
     navigation: List[str]
     walkthrough_request: List[str] = []
+    #: a correction of what the user told before ("actually", "i meant"): its first skin type replaces theirs
+    correction: List[str] = []
     #: words that make a message without a question mark a request ("tell me about step 2", "pls explain")
     requests: List[str] = []
     #: a statement that something went well ("did the patch test, nothing happened", "looked fine")

@@ -263,6 +263,8 @@ def claim(r: _Reading) -> Optional[str]:
         return "approval"
     if tx.has(r.text, t.cure):
         return "cure"
+    if r.terms("medical", "condition") and tx.asked(r.text, t.condition_help):
+        return "cure"  # "does it help eczema?": a condition, not the look of skin
     verbs = tx.spans(r.text, t.cure_verbs)
     if verbs and tx.has(r.text, t.absolutes):
         return "cure"

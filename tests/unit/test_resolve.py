@@ -171,7 +171,11 @@ def test_the_neck_is_part_of_the_application_step():
     t = Turn("ask_layering", "and the neck?", {"body_area": ["face_neck"]}, {"body_area": ["neck"]})
     assert (resolve(t, State()).topic, resolve(t, State()).context.step) == ("step", "apply_serum")
     too = resolve(Turn("ask_layering", "does this go on the neck too?", {"body_area": ["face_neck"]}), State())
-    assert too.safety == ["verdict:neck_too"]  # a yes/no question: "Yes — face and neck" first
+    assert too.safety == ["verdict:neck_too:yes"]  # a yes/no question: "Yes." first, then face and neck
+    # an either/or question has no yes or no: "face and neck, together" is its answer
+    each = resolve(Turn("ask_amount", "is the pea sized amount for face and neck together or for each",
+                        {"body_area": ["face_neck"]}), State())
+    assert each.safety == ["verdict:neck_too"]
 
 
 @pytest.mark.parametrize("text, intent", [
@@ -324,3 +328,38 @@ def test_a_walkthrough_asked_beside_a_profile_starts_the_walkthrough(ask, text):
 
 def test_a_walkthrough_word_beside_a_specific_question_answers_the_question(ask):
     assert ask("walk me through how long I wait after the serum", intent="ask_absorption").topic == "absorption"
+
+
+def test_a_correction_replaces_the_skin_type_and_gives_the_last_answer_again(ask):
+    """"which moisturiser?" for dry skin, then "wait actually its oily, it just feels tight after washing": the
+    moisturiser for oily skin — not a verdict on washing, and not combination skin from "feels tight"."""
+    state = State(skin_types=["dry", "oily"], last_topic="product", product="moisturizer")
+    q = ask("wait actually its oily, it just feels tight right after washing", state, intent="ask_absorption")
+    assert (q.topic, q.resumed, q.context.profile.skin_types, q.safety) == ("product", True, ("oily",), [])
+
+
+def test_a_statement_gets_no_verdict_for_words_it_only_mentions(ask):
+    q = ask("my skin feels tight right after washing", State(), intent="inform_profile")
+    assert not any(k.startswith("verdict:") for k in q.safety)
+
+
+@pytest.mark.parametrize("text, intent, safety, topic", [
+    # the question asked first decides: the cleanse step removes makeup, not "the protocol doesn't cover makeup"
+    ("do i have to take my makeup off first or can i put it on over foundation", "ask_step",
+     ["verdict:makeup_off:yes"], None),
+    ("can I wear makeup over it?", "ask_step", ["gap:makeup"], None),
+    # an active "same time or separately?": separately, then what the protocol says of it
+    ("benzoyl peroxide - same time as the serum or separately?", "ask_ingredient", ["verdict:active_apart"], "ingredient"),
+    # "and if I skip the wait?" asks what follows: the reason to wait, not a bare "No."
+    ("and if I skip the wait?", "ask_absorption", ["verdict:wait_to_absorb"], None),
+    ("can i skip the wait?", "ask_absorption", ["verdict:wait_to_absorb:no"], None),
+])
+def test_which_verdict_or_gap_answers_first(ask, text, intent, safety, topic):
+    q = ask(text, State(), intent=intent)
+    assert (q.safety, q.topic) == (safety, topic)
+
+
+@pytest.mark.parametrize("text", ["does it help eczema? my doctor gave me a steroid cream for it",
+                                  "can it remove my acne scars completely"])
+def test_a_condition_or_a_complete_removal_gets_the_honest_no(ask, text):
+    assert ask(text, State(), intent="medical_question").safety[0] == "cure"

@@ -47,7 +47,7 @@ USES: Dict[str, Tuple[str, ...]] = {
         "for_pigment", "for_darker", "for_darker_or_pigment", "where_type", "card_title", "card_am", "card_pm",
         "card_spf", "card_wait", "card_mineral", "card_brightening", "adjust_ask", "adjust_intro", "profile_ack",
         "brightening_list", "step_head", "why", "absorb_then", "and_sunscreen", "order_line",
-        "ingredient_unknown", "am_spf", "same_at_night", "same_at_night_agree", "verdict_after_serum", "combine_unknown", "toner_note", "sunscreen_night", "exfoliation_depends",
+        "ingredient_unknown", "am_spf", "same_at_night", "same_at_night_agree", "verdict_after_serum", "actives_order", "combine_unknown", "toner_note", "sunscreen_night", "exfoliation_depends",
         "actives_exfoliants", "avoid_depends", "not_covered", "not_covered_area", "walk_done", "walk_head",
         "walk_wait_head", "walk_optional", "walk_not_started", "walk_position", "walk_stopped", "reminder_set",
         "seconds", "minutes", "reminder_fired", "reminder_next", "patch_sensitive", "source_line",
@@ -129,6 +129,8 @@ class Context:
     leaves_out: bool = False
     #: the question asks before or after ("before or after the exosome one?"): that word first
     order_asked: bool = False
+    #: the question asks for an order ("exosome + vit c + niacinamide, order?")
+    order_of: bool = False
 
 
 @dataclass
@@ -526,6 +528,13 @@ def ingredient_answer(kb: KnowledgeBase, ctx: Context) -> Answer:
             w.add(step(kb, "treatments").text, "step_3", prefix="• ")
         w.add(kb.key_considerations.layering.text, kb.key_considerations.layering.source, prefix="• ")
         return w.answer("ingredient", buttons(kb, "retinol", "vitamin_c", "niacinamide"))
+    placed = [ingredient(kb, i) for i in ctx.ingredients]
+    cautioned = any(i.category in CAUTION_CATEGORIES and i.by_type.get(t.id) for i in placed for t in _covered_types(kb, p))
+    if ctx.order_of and not ctx.order_asked and all(x == "serum" for x in ctx.products) and len(placed) >= 2 and all(i.category in PLACED_CATEGORIES for i in placed) and not cautioned \
+            and not any(_held(kb, p, i, _Writer(kb)) for i in placed):
+        # "exosome + vit c + niacinamide, order?": the order asked, in one answer, not one block per ingredient
+        w.say("actives_order", labels=" and ".join(i.label for i in placed))
+        return w.answer("ingredient", _next(kb))
     advised = False
     for ing_id in ctx.ingredients:
         ing = ingredient(kb, ing_id)
@@ -552,7 +561,7 @@ def ingredient_answer(kb: KnowledgeBase, ctx: Context) -> Answer:
         if cautions and ctx.yes_no and ctx.asks_use:
             continue  # "Better not", then how to apply it, would be a mixed message
         for n, fact in enumerate(ing.general):
-            label = f"**{ing.label.capitalize()}:** " if n == 0 and len(ctx.ingredients) > 1 else ""
+            label = f"**{ing.label[:1].upper() + ing.label[1:]}:** " if n == 0 and len(ctx.ingredients) > 1 else ""
             lead_word = ("verdict_no" if wrong_order else "verdict_yes" if verdict else
                          "verdict_better_not" if avoided else
                          "verdict_after_serum" if ctx.order_asked and ing.category in PLACED_CATEGORIES

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
-from .query import GATED_CATEGORIES, GATING_CONDITIONS, TOPICS, Context, Profile, routine_steps, step_numbered, unique
+from .query import GATED_CATEGORIES, GATING_CONDITIONS, PLACED_CATEGORIES, TOPICS, Context, Profile, routine_steps, step_numbered, unique
 from .schema import KnowledgeBase
 from . import text as tx
 from .frame import CONTEXT_WORDS, Frame, is_statement, read_frame, step_number
@@ -497,8 +497,11 @@ def remembered_ingredient(d: Draft) -> Optional[str]:
 def order_of_several(d: Draft) -> Optional[str]:
     """Two ingredients and an order cue: the order first ("BP wash and adapalene at night, what's the order?")."""
     if len(d.ingredients) >= 2 and "layering" in d.cued:
-        d.topic = "layering"
-        return "topic=layering"
+        categories = {i.id: i.category for i in d.kb.ingredients}
+        placed = all(categories.get(i) in PLACED_CATEGORIES for i in d.ingredients)
+        # "niacinamide and vitamin C, what order?": both go after the serum — the ingredient answer gives the order
+        d.topic = "ingredient" if placed and d.frame.aspect == "order" and d.product in (None, "serum") else "layering"
+        return f"topic={d.topic}"
     return None
 
 
@@ -980,5 +983,6 @@ def resolve(turn: Turn, state: State, cues: Mapping[str, Sequence[str]] = {},
         proposes=d.frame.proposes,
         leaves_out=tx.has(turn.text, kb.understanding.leave_out),
         order_asked=bool(_BEFORE_OR_AFTER.search(turn.text)),
+        order_of=d.frame.aspect == "order",
     )
     return Question(d.topic, context, d.safety, d.resumed, d.also, tri, d.frame, d.trace)

@@ -15,13 +15,13 @@ from actions.common import kb, remember, state_from, turn_from
 from actions.knowledge import query
 from actions.knowledge.query import Context
 from actions.knowledge.reply import compose
-from actions.knowledge.resolve import Question, next_step
+from actions.knowledge.resolve import WALKTHROUGH_TOPICS, Question, next_step
 from actions.render import utter
 
 
 def respond(dispatcher: CollectingDispatcher, tracker: Tracker, question: Question) -> List[Dict[Text, Any]]:
     """Safety first, then the answer for this profile and context; events that remember it."""
-    if question.topic in ("walkthrough_next", "walkthrough_start"):
+    if question.topic in WALKTHROUGH_TOPICS:
         return walk(dispatcher, tracker, question.topic)
     base = kb()
     answers, main = compose(base, question)

@@ -13,7 +13,7 @@ from actions.dialogue import context_for, respond, walk, walkthrough_position
 from actions.knowledge import query
 from actions.knowledge import text as tx
 from actions.conversation import small_talk
-from actions.knowledge.resolve import SERUM_ASPECTS
+from actions.knowledge.resolve import SERUM_ASPECTS, WALKTHROUGH_TOPICS
 from actions.render import utter
 
 REMINDER_INTENT = "EXTERNAL_absorbed"
@@ -29,7 +29,7 @@ def asks_something(question, turn) -> bool:
     """A question of its own during a walkthrough: a step by number, a gap, a verdict, an order, or a
     question naming an ingredient ("done, can I put my retinol on now?")."""
     f = question.frame
-    if f is None or question.topic in ("walkthrough_next", "walkthrough_start"):
+    if f is None or question.topic in WALKTHROUGH_TOPICS:
         return False
     asking = f.act == "ask" or "?" in turn.text or f.aspect is not None  # "how long again"
     return bool(f.subject_kind in ("step", "steps") or f.gap or f.verdict or f.order

@@ -76,6 +76,8 @@ class Frame:
     about: str = "self"
     #: where a yes/no question proposes a named active goes: "after" or "before" the serum
     proposes: Optional[str] = None
+    #: the message tells and asks nothing: no question mark, no question opening, no request words
+    statement: bool = False
     #: the skin type a correction gives instead of the one told before ("wait actually its oily, it just feels
     #: tight after washing": oily — the rest describes it)
     corrects: Optional[str] = None
@@ -289,11 +291,11 @@ def _first(text: str, these: Sequence[str], those: Sequence[str]) -> bool:
         (min(mine)[0] < min(theirs)[0] or min(mine)[1] > min(theirs)[1])
 
 
-def find_verdict(kb: KnowledgeBase, text: str, subject: Optional[str], time: Optional[str] = None) -> Optional[Verdict]:
+def find_verdict(kb: KnowledgeBase, text: str, subject: Optional[str], time: Optional[str] = None,
+                 telling: bool = False) -> Optional[Verdict]:
     """A yes/no or either/or question the knowledge base answers first: every option group named around an
     "or" ("wet or dry?"), or one of its cues in a question ("can I skip moisturiser?")."""
     either_or = " or " in tx.normalise(text)
-    telling = is_statement(text, kb)  # "actually its oily, it just feels tight after washing" asks nothing
     for verdict in kb.verdicts:
         if verdict.subject and not _matches(subject, verdict.subject):
             continue
@@ -301,6 +303,7 @@ def find_verdict(kb: KnowledgeBase, text: str, subject: Optional[str], time: Opt
             continue
         if verdict.options and either_or and all(tx.has(text, option) for option in verdict.options):
             return verdict
+        # a statement asks nothing: "actually its oily, it just feels tight after washing" gets no verdict
         cued = tx.spans(text, verdict.cues) if verdict.cues and not telling else []
         if any(tx.in_question(text, span) for span in cued) or (cued and _asks_of_it(text)):
             return verdict
@@ -366,7 +369,8 @@ def read_frame(turn: "Turn", state: "State", kb: KnowledgeBase) -> Frame:
     facts = tuple((str(e.get("entity")), str(e.get("value")), e.get("role")) for e in turn.found
                   if e.get("entity") in ("skin_type", "skin_tone", "concern", "life_stage", "medication", "medical"))
     gap = find_gap(kb, turn.text, subject, aspect, words)
-    verdict = find_verdict(kb, turn.text, subject, time)
+    statement = is_statement(turn.text, kb)
+    verdict = find_verdict(kb, turn.text, subject, time, telling=statement)
     if gap and verdict and gap.cues and _first(turn.text, verdict.cues, gap.cues):
         # "do i have to take my makeup off first or can i put it on over foundation": the cleanse step answers
         # the question asked first, not "makeup isn't covered"
@@ -399,5 +403,5 @@ def read_frame(turn: "Turn", state: "State", kb: KnowledgeBase) -> Frame:
         trace.append(("read_correction", corrects))
     return Frame(act=act, subject=subject, aspect=aspect, time=time, yes_no=yes_no, facts=facts, forget=forget,
                  gap=gap.id if gap else None, verdict=verdict.id if verdict else None, polarity=polarity, order=order,
-                 subject_from=subject_from, subject_words=words, about=about, proposes=proposes, corrects=corrects,
+                 subject_from=subject_from, subject_words=words, about=about, proposes=proposes, statement=statement, corrects=corrects,
                  trace=tuple(trace))

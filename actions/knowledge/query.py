@@ -531,7 +531,7 @@ def ingredient_answer(kb: KnowledgeBase, ctx: Context) -> Answer:
     placed = [ingredient(kb, i) for i in ctx.ingredients]
     cautioned = any(i.category in CAUTION_CATEGORIES and i.by_type.get(t.id) for i in placed for t in _covered_types(kb, p))
     if ctx.order_of and not ctx.order_asked and all(x == "serum" for x in ctx.products) and len(placed) >= 2 and all(i.category in PLACED_CATEGORIES for i in placed) and not cautioned \
-            and not any(_held(kb, p, i, _Writer(kb)) for i in placed):
+            and not (p.gated and any(i.category in GATED_CATEGORIES for i in placed)):
         # "exosome + vit c + niacinamide, order?": the order asked, in one answer, not one block per ingredient
         w.say("actives_order", labels=" and ".join(i.label for i in placed))
         return w.answer("ingredient", _next(kb))

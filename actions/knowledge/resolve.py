@@ -13,10 +13,10 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
-from .query import GATED_CATEGORIES, GATING_CONDITIONS, PLACED_CATEGORIES, TOPICS, Context, Profile, routine_steps, step_numbered, unique
-from .schema import KnowledgeBase
+from .query import GATED_CATEGORIES, GATING_CONDITIONS, PLACED_CATEGORIES, TOPICS, ingredient, Context, Profile, routine_steps, step_numbered, unique
+from .schema import Gap, KnowledgeBase
 from . import text as tx
-from .frame import CONTEXT_WORDS, Frame, is_statement, read_frame, step_number
+from .frame import CONTEXT_WORDS, Frame, read_frame, step_number
 from .triage import CONDITIONS, Triage, triage
 
 INTENT_TOPICS: Dict[str, str] = {
@@ -185,6 +185,10 @@ class State:
         if {"oily", "dry"} <= set(types):  # "oily T-zone, dry cheeks" is combination skin
             types = unique("combination" if t in ("oily", "dry") else t for t in types)
         return Profile(types, self.skin_tone, unique(self.concerns), unique(self.conditions))
+
+
+#: Topics that move the walkthrough rather than answer (dialogue.walk): go on with it, or start it.
+WALKTHROUGH_TOPICS = ("walkthrough_next", "walkthrough_start")
 
 
 @dataclass
@@ -497,8 +501,7 @@ def remembered_ingredient(d: Draft) -> Optional[str]:
 def order_of_several(d: Draft) -> Optional[str]:
     """Two ingredients and an order cue: the order first ("BP wash and adapalene at night, what's the order?")."""
     if len(d.ingredients) >= 2 and "layering" in d.cued:
-        categories = {i.id: i.category for i in d.kb.ingredients}
-        placed = all(categories.get(i) in PLACED_CATEGORIES for i in d.ingredients)
+        placed = all(ingredient(d.kb, i).category in PLACED_CATEGORIES for i in d.ingredients)
         # "niacinamide and vitamin C, what order?": both go after the serum — the ingredient answer gives the order
         d.topic = "ingredient" if placed and d.frame.aspect == "order" and d.product in (None, "serum") else "layering"
         return f"topic={d.topic}"
@@ -623,13 +626,13 @@ def correction_resumes(d: Draft) -> Optional[str]:
     if not f.corrects or d.tri.severity:
         return None
     d.state = replace(d.state, skin_types=[f.corrects])
-    if d.state.last_topic in CORRECTED_AGAIN and is_statement(d.turn.text, d.kb) and not (f.gap or f.verdict):
+    if d.state.last_topic in CORRECTED_AGAIN and f.statement and not (f.gap or f.verdict):
         d.topic, d.resumed = d.state.last_topic, True
         d.product = d.product if d.product not in (None, "serum") else d.state.product
         d.ingredients = d.ingredients or (tuple(d.state.ingredients) if d.topic == "ingredient" else ())
         d.step = d.state.last_step if d.topic == "step" else d.step
         return f"corrected to {f.corrects}, {d.topic} again"
-    if d.topic not in TOPICS or d.topic in ("profile", "adjustments") or is_statement(d.turn.text, d.kb):
+    if d.topic not in TOPICS or d.topic in ("profile", "adjustments") or f.statement:
         d.topic = "profile"
     return f"corrected to {f.corrects}"
 
@@ -746,7 +749,7 @@ def statement_acknowledged(d: Draft) -> Optional[str]:
     u, f = d.kb.understanding, d.frame
     if d.state.walkthrough_step is not None or d.tri.severity or d.tri.claim or d.tri.procedure or d.facts \
             or d.ingredients or d.product not in (None, "serum") or f.gap or f.verdict or d.area \
-            or d.tri.stated() or not is_statement(d.turn.text, d.kb):
+            or d.tri.stated() or not f.statement:
         return None
     settled = tx.has(d.turn.text, u.settled) or d.tri.cleared
     if not settled and not tx.has(d.turn.text, u.went_fine):
@@ -789,11 +792,12 @@ def gap_or_verdict(d: Draft) -> Optional[str]:
         return f"order {f.order[0]} before {f.order[1]}"
     if f.gap:
         d.safety.append(f"gap:{f.gap}")
-        if not next(g for g in d.kb.gaps if g.id == f.gap).then_answer:
+        gap = next(g for g in d.kb.gaps if g.id == f.gap)
+        if not gap.then_answer:
             # "do u ship to canada? also how long does it take to absorb": the gap, then the other question
             others = [t for t in d.cued if t not in ("not_covered", "profile")
                       and _after_a_break(d.turn.text, d.kb.question_cues.get(t, ()))
-                      and _apart_from_gap(d.turn.text, d.kb, f.gap, t)]
+                      and _apart_from_gap(d.turn.text, gap, d.kb.question_cues.get(t, ()))]
             d.topic = others[0] if others else None
         elif d.product not in (None, "serum"):
             d.topic = "product"  # a named brand of a product type: what the protocol says of that type
@@ -880,13 +884,12 @@ def referral_is_the_answer(d: Draft) -> Optional[str]:
     return None
 
 
-def _apart_from_gap(text: str, kb: KnowledgeBase, gap_id: str, topic: str) -> bool:
-    """Whether ``topic`` is asked in another sentence than the gap's ("ship to canada? … absorb"), not by the
-    gap's own words ("how much does a bottle cost?" is no amount question)."""
-    gap = next(g for g in kb.gaps if g.id == gap_id)
+def _apart_from_gap(text: str, gap: Gap, cues: Sequence[str]) -> bool:
+    """Whether another topic's ``cues`` ask in another sentence than the gap's ("ship to canada? … absorb"), not
+    in the gap's own words ("how much does a bottle cost?" is no amount question)."""
     at_gap = {tx.sentence_at(text, s[0]) for s in tx.spans(text, gap.cues) if tx.in_question(text, s)}
     # (a gap told in a statement is what the question after it asks about: "I have an LED mask. before or after?")
-    return bool(at_gap) and any(tx.sentence_at(text, s[0]) not in at_gap for s in tx.spans(text, kb.question_cues.get(topic, ())))
+    return bool(at_gap) and any(tx.sentence_at(text, s[0]) not in at_gap for s in tx.spans(text, cues))
 
 
 #: What opens a second question after the first: "which cleanser, and what should I layer?"
@@ -929,7 +932,7 @@ def second_question(d: Draft) -> Optional[str]:
             d.also = "ingredient"  # "what's the order? serum, moisturiser, sunscreen, vit c": the order, then vit C
         else:
             d.topic = "ingredient"  # where this ingredient goes
-    elif d.topic not in (None, "walkthrough_next", "walkthrough_start"):
+    elif d.topic is not None and d.topic not in WALKTHROUGH_TOPICS:
         extra = [t for t in d.cued if t != d.topic and t not in COVERS.get(d.topic, ())
                  and _asked_apart(d.turn.text, d.frame.subject_words, d.kb.question_cues.get(t, ()))]
         d.also = extra[0] if extra else None

@@ -59,9 +59,8 @@ def walk(dispatcher: CollectingDispatcher, tracker: Tracker, intent: Optional[st
         index = query.walkthrough_length(base, time) if following is None else following
     elif intent == "walkthrough_next":
         index = query.stage_after_skip(base, ctx, position, turn.text)  # "skip step 3, next": step 4
-        if query.waited_already(base, ctx, index, turn.text):
-            index += 1  # "done, it's absorbed": past the wait to the next step
-        index = query.stage_after_done(base, ctx, index, turn.text)  # "ok moisturised" at the serum: sunscreen
+        # "done, it's absorbed" at the wait: the next step; "ok moisturised" at the serum: sunscreen
+        index = query.stage_after_done(base, ctx, index, turn.text)
     elif intent == "walkthrough_back":
         index = max(0, position - 1)
     else:  # repeat

@@ -901,12 +901,6 @@ def stage_after_skip(kb: KnowledgeBase, ctx: Context, position: int, text: str) 
     return position + 1
 
 
-def waited_already(kb: KnowledgeBase, ctx: Context, index: int, text: str) -> bool:
-    """Stage ``index`` is the absorption wait and the user says it is over ("done, it's absorbed")."""
-    steps = routine_steps(kb, ctx.time)
-    return index < len(steps) and steps[index].wait and tx.has(text, kb.understanding.waited)
-
-
 def stage_after_done(kb: KnowledgeBase, ctx: Context, index: int, text: str) -> int:
     """The stage to show next when the user says a later stage is done already ("ok moisturised" at the serum:
     sunscreen; "did that, waited 10 min": past the wait) — never back before ``index``."""

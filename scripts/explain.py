@@ -18,6 +18,7 @@ import logging
 import os
 import sys
 from pathlib import Path
+from dataclasses import replace
 from typing import Any, Dict
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,7 +38,8 @@ def parse(model: Path, text: str) -> Dict[str, Any]:
 def explain(text: str, state_fields: Dict[str, Any], nlu: Dict[str, Any]) -> Dict[str, Any]:
     from actions.knowledge import load_knowledge
     from actions.knowledge.reply import compose
-    from actions.knowledge.resolve import State, Turn, group_entities, resolve
+    from actions.knowledge import query
+    from actions.knowledge.resolve import WALKTHROUGH_TOPICS, State, Turn, group_entities, resolve
     from actions.render import message
 
     kb = load_knowledge()
@@ -48,7 +50,12 @@ def explain(text: str, state_fields: Dict[str, Any], nlu: Dict[str, Any]) -> Dic
                                        "role": e.get("role")} for e in entities if "start" in e]),
                 confidence=intent.get("confidence"), found=entities)
     question = resolve(turn, State(**state_fields).after(turn), kb.question_cues, kb)
-    answers, _ = compose(kb, question)
+    if question.topic in WALKTHROUGH_TOPICS:  # the walkthrough action answers: its first or next stage
+        at = state_fields.get("walkthrough_step")
+        index = 0 if question.topic == "walkthrough_start" or at is None else int(at) + 1
+        answers = [query.walkthrough(kb, replace(question.context, time=turn.time), index)]
+    else:
+        answers, _ = compose(kb, question)
     frame = question.frame
     return {
         "message": text,

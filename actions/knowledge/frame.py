@@ -39,6 +39,8 @@ YES_NO = re.compile(r"^\W*(can|could|should|shall|do|does|did|is|are|am|will|wou
                      r"worth it|worth adding|worth using|worth trying|good idea|bad idea)\b"
                      r"|\b(right|correct|yeah|yes|ok|okay|no)\s*\?+\s*$",  # "… on top, right?"
                      re.I)
+#: Where a question's own clause starts after something told ("I have rosacea, can I use glycolic acid?").
+_CLAUSE = re.compile(r"[,;:]\s+|\s+[-–—]+\s+|\s+(?:but|so)\s+", re.I)
 #: "before or after?", "morning or night?", "gel or cream?": a choice, not a yes/no question.
 _EITHER_OR = re.compile(r"\b\w+\b[^?.!,]{0,25}\bor\b\s+(?!(?:not|no|is|are|do|does|should|can|will|would|"
                         r"shall|am|was|did|have|has|just|maybe|something)\b)\w+", re.I)
@@ -364,7 +366,8 @@ def read_frame(turn: "Turn", state: "State", kb: KnowledgeBase) -> Frame:
         aspect = "time"  # "in the morning or at night?"
     trace.append(("read_aspect", aspect or "none"))
     either_or = bool(_EITHER_OR.search(turn.text)) and not re.search(r"\byes or no\b", turn.text, re.I)
-    yes_no = not either_or and (any(YES_NO.search(turn.text[a:b].strip()) for a, b in tx.question_spans(turn.text))
+    yes_no = not either_or and (any(YES_NO.search(clause.strip()) for a, b in tx.question_spans(turn.text)
+                                    for clause in _CLAUSE.split(turn.text[a:b]) if clause)
                                 or bool(re.search(r"\byes or no\b", turn.text, re.I)))
     facts = tuple((str(e.get("entity")), str(e.get("value")), e.get("role")) for e in turn.found
                   if e.get("entity") in ("skin_type", "skin_tone", "concern", "life_stage", "medication", "medical"))

@@ -30,6 +30,8 @@ GATED_CATEGORIES = CAUTION_CATEGORIES | {"serum"}
 #: Ingredient categories whose protocol fact is where they go: a "can I use it?" gets a plain "Yes." first
 #: (not hydroquinone — a professional first — nor the irritants it says to avoid).
 PLACED_CATEGORIES = frozenset({"active", "serum", "hydrator", "soothing"})
+#: The steps after the optional actives: an active asked "before or after" one of their products goes before it.
+LATER_STEPS = frozenset({"moisturize", "sunscreen"})
 #: Conditions that gate active advice, in the order their referrals are given.
 GATING_CONDITIONS = ("pregnancy", "minor", "prescription", "condition")
 
@@ -560,13 +562,16 @@ def ingredient_answer(kb: KnowledgeBase, ctx: Context) -> Answer:
             f.source == t.source for f in ing.general for t in _covered_types(kb, p))
         if cautions and ctx.yes_no and ctx.asks_use:
             continue  # "Better not", then how to apply it, would be a mixed message
+        # "before or after my moisturiser?": placed against a product that comes later, it goes before that
+        later = next((x for x in kb.products if x.id in ctx.products and x.step in LATER_STEPS), None)
         for n, fact in enumerate(ing.general):
             label = f"**{ing.label[:1].upper() + ing.label[1:]}:** " if n == 0 and len(ctx.ingredients) > 1 else ""
+            placing = ctx.order_asked and ing.category in PLACED_CATEGORIES and not cautions
             lead_word = ("verdict_no" if wrong_order else "verdict_yes" if verdict else
                          "verdict_better_not" if avoided else
-                         "verdict_after_serum" if ctx.order_asked and ing.category in PLACED_CATEGORIES
-                         and not cautions else None)
-            w.fact(fact, prefix=label + (say(kb, lead_word) if lead_word and n == 0 else ""))
+                         ("verdict_before_product" if later else "verdict_after_serum") if placing else None)
+            lead = say(kb, lead_word, label=later.label if later else "") if lead_word and n == 0 else ""
+            w.fact(fact, prefix=label + lead)
         for fact in personal:
             if fact not in cautions:
                 w.fact(fact)

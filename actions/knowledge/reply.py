@@ -20,6 +20,14 @@ def compose(kb: KnowledgeBase, question: Question) -> Tuple[List[Answer], Option
     """The reply's answers, and the main answer (what a follow-up leans on), if any."""
     if question.triage.severity == "emergency":
         return [query.safety(kb, "emergency")], None  # nothing before it, nothing promotional after it
+    if question.parts:  # several questions: each one's answer in turn, nothing said twice
+        answers: List[Answer] = [query.profile_noted(kb, question.context)] if question.resumed else []
+        main = None
+        for part in question.parts:
+            said, main_part = compose(kb, part)
+            answers += [a for a in (_without_repeats(a, answers) for a in said) if a.text.strip()]
+            main = main_part or main
+        return answers, main
     words = question.frame.subject_words if question.frame else None
     answers = [query.lead(kb, kind, question.context, words) for kind in question.safety]
     if question.resumed:

@@ -61,7 +61,7 @@ COVERS: Dict[str, frozenset] = {
     "exfoliation": frozenset({"frequency", "avoid", "layering", "amount"}),
     "sunscreen": frozenset({"frequency", "amount", "routine"}),
     "patch_test": frozenset({"absorption", "routine", "frequency"}),
-    "step": frozenset({"amount", "absorption", "layering"}),
+    "step": frozenset({"amount", "absorption", "layering", "routine"}),
 }
 #: Intents that, during a walkthrough and with nothing else named, mean "go on" ("ok and after that?").
 CONTINUE_INTENTS = frozenset({"followup", "affirm", "ask_layering", "ask_routine", "ask_step", "thank",
@@ -207,6 +207,9 @@ class Question:
     frame: Optional["Frame"] = None
     #: (step, what it decided) for every step that applied — `make explain` prints it
     trace: List[Tuple[str, str]] = field(default_factory=list)
+    #: a message asking several things ("how much? and how long do I wait? and can I use vitamin c?"): one
+    #: question per clause, answered in turn (their answers replace this one's topic and second topic)
+    parts: List["Question"] = field(default_factory=list)
 
     @property
     def remembers(self) -> Optional[str]:
@@ -440,7 +443,8 @@ def walkthrough_asked(d: Draft) -> Optional[str]:
     routine, my skin is dry"): the walkthrough starts, for that profile — unless the message asks something
     specific, or safety speaks first."""
     f = d.frame
-    if d.tri.severity or d.safety or d.ingredients or f.aspect or f.gap or f.verdict or f.subject_kind == "step":
+    aspect = f.aspect and not tx.has(d.turn.text, d.kb.understanding.start_words)  # "walk me thru it, where do I start?"
+    if d.tri.severity or d.safety or d.ingredients or aspect or f.gap or f.verdict or f.subject_kind == "step":
         return None
     if d.topic in (None, "profile", "routine", "adjustments", "summary", "step", "not_covered") \
             and tx.has(d.turn.text, d.kb.understanding.walkthrough_request):
@@ -697,6 +701,10 @@ def named_step(d: Draft) -> Optional[str]:
     if tx.has(d.turn.text, u.finish_words) and not d.product:  # "what do I finish with?": this routine's last step
         d.topic, d.step = "step", routine_steps(d.kb, d.time)[-1].id
         return f"topic=step {d.step} (the last, {d.time or 'am'})"
+    if tx.has(d.turn.text, u.start_words) and not d.product and not d.ingredients \
+            and not tx.has(d.turn.text, u.walkthrough_request):  # "what do I do first?": step 1, not the routine
+        d.topic, d.step = "step", routine_steps(d.kb, d.time)[0].id
+        return f"topic=step {d.step} (the first)"
     if f.subject == "steps":
         d.safety.append("steps:count")
         d.topic = None
@@ -952,7 +960,7 @@ _BEFORE_OR_AFTER = re.compile(r"\b(before|after)\s+or\s+(before|after)\b", re.I)
 
 
 def resolve(turn: Turn, state: State, cues: Mapping[str, Sequence[str]] = {},
-            kb: Optional[KnowledgeBase] = None) -> Question:
+            kb: Optional[KnowledgeBase] = None, split: bool = True) -> Question:
     """Decide what to answer for this turn: triage first, then the frame, then the decision steps."""
     from .loader import load_knowledge
     kb = kb or load_knowledge()
@@ -988,4 +996,43 @@ def resolve(turn: Turn, state: State, cues: Mapping[str, Sequence[str]] = {},
         order_asked=bool(_BEFORE_OR_AFTER.search(turn.text)),
         order_of=d.frame.aspect == "order",
     )
-    return Question(d.topic, context, d.safety, d.resumed, d.also, tri, d.frame, d.trace)
+    question = Question(d.topic, context, d.safety, d.resumed, d.also, tri, d.frame, d.trace)
+    if split:
+        question.parts = _several_questions(d, kb, cues)
+        if question.parts:
+            question.trace.append(("several_questions", f"{len(question.parts)} questions: " + "; ".join(
+                f"{p.topic or '-'}{'/' + p.also if p.also else ''}{' ' + ','.join(p.safety) if p.safety else ''}"
+                for p in question.parts)))
+    return question
+
+
+#: At most this many questions of one message are answered, each in its own short answer.
+MAX_QUESTIONS = 3
+
+
+def _clause_turn(turn: Turn, span: Tuple[int, int]) -> Turn:
+    """The part of ``turn`` one question clause holds: its words, and the entities found in them."""
+    a, b = span
+    found = [dict(e, start=e["start"] - a, end=e["end"] - a) for e in turn.found
+             if "start" in e and a <= e["start"] and e["end"] <= b]
+    texts = group_entities([dict(e, value=turn.text[a:b][e["start"]:e["end"]]) for e in found])
+    return Turn(None, turn.text[a:b], group_entities(found), texts, None, found)
+
+
+def _several_questions(d: Draft, kb: KnowledgeBase, cues: Mapping[str, Sequence[str]]) -> List[Question]:
+    """Each question of a message that asks several different things, resolved on its own words with the
+    conversation's profile — or nothing, when the message asks one thing, safety speaks first, or the decision
+    already answers every question it asks."""
+    if d.tri.severity or d.tri.procedure or d.tri.claim or d.state.reaction or d.area or d.frame.about == "other" \
+            or d.topic in WALKTHROUGH_TOPICS or d.resumed:
+        return []
+    clauses = tx.question_clauses(d.turn.text)
+    if len(clauses) < 2:
+        return []
+    parts = [resolve(_clause_turn(d.turn, span), d.state, cues, kb, split=False) for span in clauses[:MAX_QUESTIONS]]
+    parts = [p for p in parts if p.topic not in (None, "not_covered") or p.safety]
+    said = [(p.topic, p.context.step, tuple(p.context.ingredients), tuple(p.safety)) for p in parts]
+    asked = {t for p in parts for t in (p.topic, p.also) if t}
+    if len(set(said)) < 2 or asked <= {d.topic, d.also} and not any(p.safety for p in parts):
+        return []  # one thing asked twice, or the whole message's decision covers each question
+    return parts

@@ -304,6 +304,8 @@ class Understanding(Strict):
     asks_person: List[str] = []
     #: asking for the routine's last step ("what do I finish with?")
     finish_words: List[str] = []
+    #: asking for the routine's first step ("what do I do first?")
+    start_words: List[str] = []
     #: words proposing to leave a product out ("same thing minus spf?")
     leave_out: List[str] = []
     #: chat shorthand and its spelling ("shud": "should"), applied before anything reads a message

@@ -109,6 +109,30 @@ def question_spans(text: str) -> List[Span]:
     return asked or [(0, len(text))]
 
 
+#: A question word opening a clause.
+_ASKS = r"(?:how|what|whats|what's|which|when|where|why|can|could|should|shall|do|does|did|is|are|will|would|must|may)"
+#: Where a second question starts inside a sentence: "how much, and how long do I wait?", "… also how often?".
+_NEXT_QUESTION = re.compile(r"(?:,\s*|\s+)(?:and\s+(?:also\s+)?|also\s+|plus\s+)(?=" + _ASKS + r"\b)", re.I)
+_ASKING = re.compile(r"^\W*(?:and\s+|also\s+|plus\s+|so\s+|ok\s+|okay\s+)*" + _ASKS + r"\b", re.I)
+
+
+def question_clauses(text: str) -> List[Span]:
+    """The questions a message asks, one span each: sentences ending in "?" or opening with a question word,
+    split again where "and / also / plus" opens another question ("how much serum? and how long do I wait,
+    and can I use vitamin c?" asks three). Statements beside them ("my skin is dry.") are left out."""
+    out: List[Span] = []
+    for m in _SENTENCE.finditer(text):
+        start, end = m.span()
+        joins = list(_NEXT_QUESTION.finditer(text, start, end))
+        bounds = zip([start] + [j.end() for j in joins], [j.start() for j in joins] + [end])
+        pieces = [(a, b) for a, b in bounds if text[a:b].strip(" ,.?!")]
+        for n, (a, b) in enumerate(pieces):
+            piece = text[a:b]
+            if piece.strip().endswith("?") or _ASKING.search(piece) or (n and len(pieces) > 1):
+                out.append((a + len(piece) - len(piece.lstrip()), b))
+    return out
+
+
 def sentence_at(text: str, at: int) -> Span:
     """The sentence around character ``at``."""
     return next((m.span() for m in _SENTENCE.finditer(text) if m.start() <= at < m.end()), (0, len(text)))

@@ -363,3 +363,45 @@ def test_which_verdict_or_gap_answers_first(ask, text, intent, safety, topic):
                                   "can it remove my acne scars completely"])
 def test_a_condition_or_a_complete_removal_gets_the_honest_no(ask, text):
     assert ask(text, State(), intent="medical_question").safety[0] == "cure"
+
+
+@pytest.mark.parametrize("text, intent", [("what do I do first?", "nlu_fallback"), ("ok where do I start", "ask_routine"),
+                                          ("what's the first step", "ask_step")])
+def test_asking_what_comes_first_gets_step_1_not_the_routine(ask, text, intent):
+    q = ask(text, intent=intent)
+    assert (q.topic, q.context.step, q.also) == ("step", "cleanse", None)
+
+
+def test_asking_what_comes_first_between_two_things_is_their_order(ask):
+    assert ask("which goes first, vitamin c or the serum?", intent="ask_layering").topic == "ingredient"
+
+
+def test_where_to_start_inside_a_walkthrough_request_starts_the_walkthrough(ask):
+    assert ask("walk me through it, where do i start", intent="walkthrough_start").topic == "walkthrough_start"
+
+
+def test_a_yes_no_question_after_a_told_clause_gets_its_verdict(ask):
+    q = ask("I have rosacea, can I use glycolic acid with the serum?", intent="ask_ingredient")
+    assert q.context.yes_no
+
+
+def test_an_active_placed_against_a_later_product_goes_before_it(kb, ask):
+    from actions.knowledge.reply import compose
+    answers, _ = compose(kb, ask("does retinol go before or after my moisturizer?", intent="ask_layering"))
+    assert answers[0].text.startswith("**Before your moisturiser.**")
+    answers, _ = compose(kb, ask("vitamin c before or after the serum?", intent="ask_layering"))
+    assert answers[0].text.startswith("**After the serum.**")
+
+
+def test_each_of_several_questions_gets_its_own_answer(kb, ask):
+    from actions.knowledge.reply import compose
+    q = ask("my skin is dry. how much serum? and how long do I wait? and can I use vitamin c?", intent="ask_absorption")
+    assert [p.topic or p.safety[0] for p in q.parts] == ["amount", "verdict:wait_to_absorb", "ingredient"]
+    text = "\n".join(a.text for a in compose(kb, q)[0])
+    assert "pea-sized" in text and "5–15 minutes" in text and "vitamin C" in text
+
+
+@pytest.mark.parametrize("text", ["can I use vitamin c and retinol?", "how much do I use? how much do I use?",
+                                  "do I apply serum and then moisturizer?"])
+def test_one_question_is_not_split(ask, text):
+    assert not ask(text, intent="ask_layering").parts

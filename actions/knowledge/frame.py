@@ -65,6 +65,8 @@ class Frame:
     verdict: Optional[str] = None
     #: "yes" / "no" when the verdict's question asks for one ("can I skip …?" -> no)
     polarity: Optional[str] = None
+    #: the yes/no question asks whether something would harm ("would it be bad to …?"): Yes/No would read backwards
+    inverted: bool = False
     #: an order question between two stages of the routine: the user's words for the earlier one, the
     #: later one and the one asked about, and "first" or "relative" for how it was asked
     order: Tuple[str, ...] = ()
@@ -380,7 +382,8 @@ def read_frame(turn: "Turn", state: "State", kb: KnowledgeBase) -> Frame:
         gap = None
     wh = all(_WH.match(turn.text[a:b].strip()) for a, b in tx.question_spans(turn.text))
     consequence = bool(_CONSEQUENCE.search(turn.text))  # "and if I skip the wait?": what follows, not "No."
-    polarity = read_polarity(turn.text, verdict) if verdict and not either_or and not wh and not consequence else None
+    inverted = yes_no and tx.asked(turn.text, kb.understanding.asks_harm)
+    polarity = read_polarity(turn.text, verdict) if verdict and not (either_or or wh or consequence or inverted) else None
     order = read_order(turn, kb, aspect, either_or)
     if gap:
         trace.append(("find_gap", gap.id))
@@ -405,6 +408,6 @@ def read_frame(turn: "Turn", state: "State", kb: KnowledgeBase) -> Frame:
     if corrects:
         trace.append(("read_correction", corrects))
     return Frame(act=act, subject=subject, aspect=aspect, time=time, yes_no=yes_no, facts=facts, forget=forget,
-                 gap=gap.id if gap else None, verdict=verdict.id if verdict else None, polarity=polarity, order=order,
+                 gap=gap.id if gap else None, verdict=verdict.id if verdict else None, polarity=polarity, inverted=inverted, order=order,
                  subject_from=subject_from, subject_words=words, about=about, proposes=proposes, statement=statement, corrects=corrects,
                  trace=tuple(trace))

@@ -121,6 +121,8 @@ class Context:
     area: Optional[str] = None
     #: the question asks yes or no ("can I use retinol with it?"): the verdict goes first
     yes_no: bool = False
+    #: asked the other way round ("would it be bad to …?"): no bare Yes/No in front
+    inverted: bool = False
     #: … about using something ("can I use / add / put …"), not its strength or anything else
     asks_use: bool = False
     #: the same question as the last answer, for the other time of day ("same for night?")
@@ -489,6 +491,10 @@ def _order(kb: KnowledgeBase, time: Optional[str]) -> str:
 def layering(kb: KnowledgeBase, ctx: Context) -> Answer:
     """Product order, and where a named product goes."""
     p, w = ctx.profile, _Writer(kb)
+    unlisted = next((x for x in kb.products if x.id == ctx.product and x.note), None)
+    if unlisted and len(ctx.products) == 1:  # "where does my essence go?": the protocol doesn't name it; its layering rule says where
+        w.say(unlisted.note, label=unlisted.label)
+        return w.answer("layering", _next(kb))
     types = _covered_types(kb, p)
     darker = None if p.gated else _darker(kb, p)
     for t in types:  # what to layer for this skin is the answer; the general rule follows in one line
@@ -567,7 +573,8 @@ def ingredient_answer(kb: KnowledgeBase, ctx: Context) -> Answer:
         for n, fact in enumerate(ing.general):
             label = f"**{ing.label[:1].upper() + ing.label[1:]}:** " if n == 0 and len(ctx.ingredients) > 1 else ""
             placing = ctx.order_asked and ing.category in PLACED_CATEGORIES and not cautions
-            lead_word = ("verdict_no" if wrong_order else "verdict_yes" if verdict else
+            lead_word = (None if ctx.inverted and (wrong_order or verdict) else
+                         "verdict_no" if wrong_order else "verdict_yes" if verdict else
                          "verdict_better_not" if avoided else
                          ("verdict_before_product" if later else "verdict_after_serum") if placing else None)
             lead = say(kb, lead_word, label=later.label if later else "") if lead_word and n == 0 else ""
@@ -606,8 +613,8 @@ def _one_product(kb: KnowledgeBase, ctx: Context) -> Answer:
     if prod.step and not (types and prod.by_type_field):  # with a skin type, its advice is the answer
         s = step(kb, prod.step)
         w.add(say(kb, "step_head", number=s.number, title=s.title, text=s.text), s.source)
-    if prod.id == "toner":
-        w.say("toner_note")
+    if prod.note:
+        w.say(prod.note, label=prod.label)
     if prod.id == "facial_oil":
         w.add(kb.key_considerations.layering.text, kb.key_considerations.layering.source)
     related = [skin_type(kb, r) for t in _types(kb, p) if not t.covered for r in t.related] if not types else []

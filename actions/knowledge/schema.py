@@ -164,6 +164,8 @@ class Product(Strict):
     label: str
     step: Optional[str]
     by_type_field: Optional[str]
+    #: the phrase said of a product type the protocol has no step for ("The protocol doesn't mention eye creams …")
+    note: Optional[str] = None
 
 
 class Gap(Strict):
@@ -299,6 +301,8 @@ class Understanding(Strict):
     brands: List[str]
     other_holders: List[str]
     first_person: List[str]
+    #: a yes/no question asked the other way round ("would it be bad to …?"): no bare Yes/No in front
+    asks_harm: List[str] = []
     not_me: List[str]
     #: asking to be put through to a person ("is there a human I could chat with?"), not just whether it is a bot
     asks_person: List[str] = []
@@ -447,6 +451,8 @@ class KnowledgeBase(Strict):
         for product in self.products:
             if product.step is not None and product.step not in step_ids:
                 errors.append(f"products.{product.id}: step: unknown step {product.step!r}")
+            if product.note is not None and product.note not in self.phrases:
+                errors.append(f"products.{product.id}: note: unknown phrase {product.note!r}")
             if product.by_type_field is not None and product.by_type_field not in SkinType.__fields__:
                 errors.append(f"products.{product.id}: by_type_field: not a skin-type field {product.by_type_field!r}")
         errors.extend(self._check_vocabulary(type_ids, tone_ids))

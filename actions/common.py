@@ -105,6 +105,8 @@ def remember(answer: Optional[Answer], time: Optional[str], question: Optional[Q
                 events.append(SlotSet(slot, None))
         if tri.cleared:
             events.append(SlotSet("reaction", None))
+        # the doctor okayed it ("she said it's fine"): the referral was followed, and is not given again
+        events += [SlotSet(slot, None) for slot in dict.fromkeys(CONDITION_SLOTS[c] for c in question.okayed)]
         if tri.procedure:
             events.append(SlotSet("procedure", True))
         if question.frame is not None and question.frame.forget:

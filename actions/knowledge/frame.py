@@ -303,6 +303,8 @@ def find_verdict(kb: KnowledgeBase, text: str, subject: Optional[str], time: Opt
     for verdict in kb.verdicts:
         if verdict.subject and not _matches(subject, verdict.subject):
             continue
+        if subject and subject.split(":")[0] in verdict.not_of:
+            continue  # "keep going with my retinol?" is about the retinol, not the serum
         if (verdict.unless_time and verdict.unless_time == time) or tx.has(text, verdict.unless_words):
             continue
         if verdict.options and either_or and all(tx.has(text, option) for option in verdict.options):
@@ -351,6 +353,18 @@ def read_order(turn: "Turn", kb: KnowledgeBase, aspect: Optional[str], either_or
     return first, second, asked, how
 
 
+_CONDITION = re.compile(r"\b(if|since|as|because|cause|cuz|when)\b[^.?!]*$", re.I)
+
+
+def _time_in_condition(turn: "Turn", words: Optional[str]) -> bool:
+    """Whether the time of day stands in an if / since clause before the subject's words ("if I only use the
+    serum at night … sunscreen?"): it is the condition, not the time asked about."""
+    at = tx.find(turn.text, words)
+    times = [e for e in turn.found if e.get("entity") == "time_of_day" and "start" in e]
+    return bool(times) and at >= 0 and all(
+        e["start"] < at and _CONDITION.search(turn.text[:e["start"]]) for e in times)
+
+
 def read_frame(turn: "Turn", state: "State", kb: KnowledgeBase) -> Frame:
     """Read one message into a frame, filling what it leaves out from the conversation."""
     trace: List[Tuple[str, str]] = []
@@ -360,6 +374,8 @@ def read_frame(turn: "Turn", state: "State", kb: KnowledgeBase) -> Frame:
     trace.append(("read_act", act))
     subject, words = read_subject(turn, kb)
     subject_from = "message"
+    if subject == "product:sunscreen" and time and _time_in_condition(turn, words):
+        time = None  # "if I only use the serum at night, do I still need sunscreen?": the morning's SPF is asked
     aspect = read_aspect(turn.text, kb)
     if subject is None and aspect and len(turn.text.split()) <= CONTEXT_WORDS:
         subject, subject_from = context_subject(state), "context"

@@ -210,6 +210,8 @@ class Question:
     #: a message asking several things ("how much? and how long do I wait? and can I use vitamin c?"): one
     #: question per clause, answered in turn (their answers replace this one's topic and second topic)
     parts: List["Question"] = field(default_factory=list)
+    #: remembered conditions the doctor has now okayed ("ok she said its fine"): forgotten after this turn
+    okayed: List[str] = field(default_factory=list)
 
     @property
     def remembers(self) -> Optional[str]:
@@ -377,10 +379,24 @@ def about_other(state: State, frame: Frame, tri: Triage) -> State:
                    reaction=None, procedure=False, pending_topic=None)
 
 
+#: Conditions whose referral a doctor's yes answers ("she said it's fine"): not an under-18's.
+APPROVABLE = frozenset({"pregnancy", "prescription", "condition"})
+
+
+def approved_conditions(state: State, tri: Triage) -> List[str]:
+    """The remembered conditions a doctor has now okayed ("ok she said its fine, when do I put my tret on?"):
+    none while a reaction is remembered, and none told for the first time in the same message."""
+    if not tri.approved or state.reaction:
+        return []
+    return [c for c in state.conditions if c in APPROVABLE]
+
+
 def remembered_conditions(state: State, tri: Triage) -> List[str]:
-    """The conditions that hold after this message: remembered ones it does not deny, and the new ones."""
-    kept = [c for c in state.conditions if c not in tri.denied()]
-    return list(unique(kept + tri.stated()))
+    """The conditions that hold after this message: remembered ones it does not deny or a doctor has not
+    okayed, and the new ones."""
+    okayed = approved_conditions(state, tri)
+    kept = [c for c in state.conditions if c not in tri.denied() and c not in okayed]
+    return list(unique(kept + [c for c in tri.stated() if c not in okayed]))
 
 
 @dataclass
@@ -456,7 +472,7 @@ def walkthrough_asked(d: Draft) -> Optional[str]:
 def main_topic(d: Draft) -> Optional[str]:
     """The intent's topic, unless an elliptical follow-up, the entities or the cues say better."""
     if d.topic is None:
-        d.topic = _topic(d.turn, d.state, d.cued, [k for k in d.safety if k != "mild"])
+        d.topic = _topic(d.turn, d.state, d.cued, [k for k in d.safety if k not in ("mild", "doctor_okayed")])
         return f"topic={d.topic} (intent {d.turn.intent})"
     return None
 
@@ -740,6 +756,25 @@ def named_step(d: Draft) -> Optional[str]:
     return None
 
 
+def step_optional(d: Draft) -> Optional[str]:
+    """Whether a step can be left out ("is it optional?" after step 3, "is step 4 mandatory?"): the protocol marks
+    which step is optional — unless a product or ingredient is named (its own verdict answers)."""
+    u = d.kb.understanding
+    # whichever is asked first: "is step 3 required or can I skip it" asks whether it is required
+    asked_words = sorted([(s[0], "optional") for s in tx.spans(d.turn.text, u.optional_words)]
+                         + [(s[0], "required") for s in tx.spans(d.turn.text, u.required_words)])
+    if d.tri.severity or d.ingredients or d.product not in (None, "serum") or d.frame.verdict or not asked_words:
+        return None
+    f = d.frame
+    asked = step_numbered(d.kb, int(f.subject.split(":")[1])) if f.subject_kind == "step" else None
+    at = asked.id if asked else d.state.last_step
+    if at is None or (asked is None and not d.refers_back and len(d.turn.text.split()) > SHORT_FOLLOW_UP):
+        return None
+    d.safety.append(f"optional:{at}:{asked_words[0][1]}")
+    d.topic, d.also = None, None
+    return f"{asked_words[0][1]}? {at}"
+
+
 def ingredient_first(d: Draft) -> Optional[str]:
     """"can I use vit C in the AM and then sunscreen on top?": the ingredient is the question, the product
     the second answer."""
@@ -762,6 +797,9 @@ def statement_acknowledged(d: Draft) -> Optional[str]:
     settled = tx.has(d.turn.text, u.settled) or d.tri.cleared
     if not settled and not tx.has(d.turn.text, u.went_fine):
         return None
+    if "doctor_okayed" in d.safety:
+        d.topic, d.also = None, None  # "my doctor said it's fine": that acknowledgement is the answer
+        return "the doctor's yes acknowledged"
     if settled:
         kind = "settled_reaction" if d.state.reaction else "settled"
     else:
@@ -811,6 +849,12 @@ def gap_or_verdict(d: Draft) -> Optional[str]:
             d.topic = "product"  # a named brand of a product type: what the protocol says of that type
         return f"gap {f.gap}"
     answered = next((v.topic for v in d.kb.verdicts if v.id == f.verdict), None)
+    gating = [c for c in d.state.conditions if c in GATING_CONDITIONS]
+    if answered in ("results", "frequency") and gating:
+        # "pregnant, can I keep using it?": whether to go on using it is the doctor's call
+        d.safety += [c for c in gating if c not in d.safety]
+        d.topic, d.also = None, None
+        return f"referral, not verdict {f.verdict}"
     if f.verdict and not (answered == "absorption" and f.subject_kind == "ingredient"):
         # (an ingredient's own answer says to wait for the serum to absorb, and what this skin changes)
         d.safety.append(f"verdict:{f.verdict}" + (f":{f.polarity}" if f.polarity else ""))
@@ -951,7 +995,7 @@ def second_question(d: Draft) -> Optional[str]:
 
 STEPS = (area_beyond_face, walkthrough_continues, main_topic, walkthrough_asked, bare_aspect_refers_back, remembered_ingredient,
          order_of_several, named_thing_narrows, time_of_day_routine, body_area, routine_asked_beside, product_without_type,
-         profile_with_request, correction_resumes, profile_resumes, serum_aspect, order_follow_up, pairing_is_layering, named_step, ingredient_first,
+         profile_with_request, correction_resumes, profile_resumes, serum_aspect, order_follow_up, pairing_is_layering, named_step, step_optional, ingredient_first,
          statement_acknowledged, gap_follow_up, gap_or_verdict,
          conditions_gate_actives, safety_answers_alone, medical_question, referral_is_the_answer, second_question)
 
@@ -965,6 +1009,7 @@ def resolve(turn: Turn, state: State, cues: Mapping[str, Sequence[str]] = {},
     from .loader import load_knowledge
     kb = kb or load_knowledge()
     tri = triage(turn.text, turn.found, kb, turn.intent, turn.confidence, state.reaction)
+    okayed = approved_conditions(state, tri)
     state = replace(state, conditions=remembered_conditions(state, tri))
     cued_all = cued_topics(turn.text, cues)
     frame = read_frame(turn, state, kb)
@@ -974,6 +1019,8 @@ def resolve(turn: Turn, state: State, cues: Mapping[str, Sequence[str]] = {},
     d = Draft(turn=turn, state=state, kb=kb, tri=tri, frame=frame, cued_all=cued_all,
               cued=[t for t in cued_all if t in TOPICS], safety=safety_kinds(tri, state.conditions, frame.about),
               ingredients=tuple(turn.entities.get("ingredient") or ()), product=turn.product, time=frame.time)
+    if okayed:
+        d.safety.insert(0, "doctor_okayed")  # the doctor's word first, then the protocol's answer
     d.trace.append(("triage", f"{tri.severity or 'none'} ({tri.rule})" + (f", claim={tri.claim}" if tri.claim else "")
                     + (", procedure" if tri.procedure else "") + (f", conditions={state.conditions}" if state.conditions else "")))
     for step in STEPS:
@@ -997,7 +1044,7 @@ def resolve(turn: Turn, state: State, cues: Mapping[str, Sequence[str]] = {},
         order_asked=bool(_BEFORE_OR_AFTER.search(turn.text)),
         order_of=d.frame.aspect == "order",
     )
-    question = Question(d.topic, context, d.safety, d.resumed, d.also, tri, d.frame, d.trace)
+    question = Question(d.topic, context, d.safety, d.resumed, d.also, tri, d.frame, d.trace, okayed=okayed)
     if split:
         question.parts = _several_questions(d, kb, cues)
         if question.parts:

@@ -202,6 +202,8 @@ class Verdict(Strict):
     unless_time: Optional[str] = None
     #: not when the message has any of these ("once a week, is that enough?" asks of how often, not how much)
     unless_words: List[str] = []
+    #: not when the message asks about a subject of these kinds ("ingredient", "product"): only of the serum
+    not_of: List[str] = []
     by_profile: Dict[str, str] = {}
     #: question words after which the answer starts "No." ("can I skip …?") or "Yes." ("do I need …?");
     #: the earliest in the question decides
@@ -254,6 +256,8 @@ class Safety(Strict):
     procedures: Fact
     procedure_remembered: Fact
     approval: Fact
+    #: the doctor has okayed it, after a referral: their directions first, then the protocol's answer
+    doctor_okayed: Fact
     cure: Fact
     promise: Fact
 
@@ -266,6 +270,8 @@ class Triage(Strict):
     soft_swelling: List[str]
     intense: List[str]
     cleared: List[str]
+    #: the doctor has okayed it, after a referral ("she said it's fine")
+    approved: List[str] = []
     airway_parts: List[str]
     airway_words: List[str]
     spreading: List[str]
@@ -327,6 +333,10 @@ class Understanding(Strict):
     which_step: List[str]
     next_step: List[str]
     navigation: List[str]
+    #: whether a step can be left out ("is it optional?")
+    optional_words: List[str] = []
+    #: whether a step must be done ("is step 3 required?")
+    required_words: List[str] = []
     walkthrough_request: List[str] = []
     #: a correction of what the user told before ("actually", "i meant"): its first skin type replaces theirs
     correction: List[str] = []

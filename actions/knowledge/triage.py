@@ -54,6 +54,8 @@ class Triage:
     others: Tuple[str, ...] = ()
     #: the user says an earlier reaction is over or was not one ("it went away", "the doctor said it's fine")
     cleared: bool = False
+    #: the user says the doctor okayed it, after a referral ("ok she said its fine")
+    approved: bool = False
 
     def stated(self) -> List[str]:
         return [c for c, holds in self.conditions if holds]
@@ -287,6 +289,7 @@ def triage(text: str, entities: Sequence[Mapping[str, Any]], kb: KnowledgeBase, 
         rule=rule,
         others=others,
         cleared=level is None and reading.has(kb.triage.cleared),
+        approved=level is None and reading.has(kb.triage.approved),
         conditions=conditions(reading),
         flare=level == "flare",
         procedure=tx.has(reading.text, kb.triage.procedures),

@@ -405,3 +405,66 @@ def test_each_of_several_questions_gets_its_own_answer(kb, ask):
                                   "do I apply serum and then moisturizer?"])
 def test_one_question_is_not_split(ask, text):
     assert not ask(text, intent="ask_layering").parts
+
+
+def _reply(kb, q):
+    from actions.knowledge.reply import compose
+    return "\n".join(a.text for a in compose(kb, q)[0])
+
+
+@pytest.mark.parametrize("text, state, first", [
+    ("is it optional?", State(last_step="treatments", last_topic="step"), "**Yes.** Step 3 is optional"),
+    ("is step 4 mandatory?", State(), "**Yes.** Step 4, moisturise, is part of the routine"),
+    ("is step 3 required or can I skip it", State(), "**No.** Step 3 is optional"),
+    ("is step 4 optional?", State(), "**No.** Step 4"),
+])
+def test_whether_a_step_is_optional_follows_the_protocol(kb, ask, text, state, first):
+    q = ask(text, state, intent="ask_uncovered")
+    assert _reply(kb, q).startswith(first)
+
+
+def test_a_yes_no_asked_the_other_way_round_gets_no_bare_yes_or_no(kb, ask):
+    q = ask("would it be bad to put my moisturizer on straight away?", intent="ask_absorption")
+    assert q.frame.inverted and not _reply(kb, q).startswith(("**No.**", "**Yes.**"))
+    assert "5–15 minutes" in _reply(kb, q)
+
+
+def test_keep_going_is_answered_with_consistency_but_not_past_a_referral(kb, ask):
+    assert ask("6 weeks in and my skin looks way brighter!! keep going the same way?").safety == ["verdict:keep_going"]
+    q = ask("can i keep using it?", State(conditions=["pregnancy"]))
+    assert q.safety == ["pregnancy"]
+
+
+def test_a_time_in_an_if_clause_is_the_condition_not_the_time_asked(kb, ask):
+    q = ask("if I only use the serum at night do I still need sunscreen?", intent="ask_sunscreen")
+    assert q.context.time is None and _reply(kb, q).startswith("**Yes.**")
+    assert ask("do i need sunscreen at night?", intent="ask_sunscreen").context.time == "pm"
+
+
+def test_after_the_doctor_okays_it_the_protocol_answers_and_the_referral_is_forgotten(kb, ask):
+    from actions.common import remember
+    q = ask("ok she said its fine. so when do i put the tret on", State(conditions=["prescription"]))
+    text = _reply(kb, q)
+    assert q.okayed == ["prescription"] and "doctor has okayed" in text and "after the exosome serum" in text
+    assert {"event": "slot", "name": "medication", "value": None} in [dict(e, timestamp=None) and
+                                                                       {k: e[k] for k in ("event", "name", "value")}
+                                                                       for e in remember(None, None, q)]
+
+
+@pytest.mark.parametrize("state", [State(conditions=["minor"]), State(conditions=["prescription"], reaction="reaction")])
+def test_a_doctor_s_yes_does_not_lift_an_under_18_gate_or_follow_a_reaction(ask, state):
+    assert not ask("she said its fine, when do i put the retinol on", state).okayed
+
+
+@pytest.mark.parametrize("text, words", [("where does my essence go?", "doesn't mention essences"),
+                                         ("and the eye cream?", "doesn't mention eye creams")])
+def test_a_product_type_the_protocol_never_names_is_said_so(kb, ask, text, words):
+    assert words in _reply(kb, ask(text, State(last_topic="layering"), intent="followup"))
+
+
+def test_new_bumps_weeks_into_use_are_a_reaction(ask):
+    assert ask("been on it 2 weeks, now getting tiny bumps on my forehead. normal??").triage.severity == "reaction"
+
+
+def test_travelling_with_the_serum_is_an_honest_gap(ask):
+    assert ask("travelling to thailand for 3 weeks, can i take it in my carry-on?", intent="ask_absorption").safety == ["gap:travel"]

@@ -326,6 +326,10 @@ _FIRST = re.compile(r"\b(first|before|after|then|order)\b", re.I)
 _WHICH_KIND = re.compile(r"\b(which|what|wat)\s+((kind|type|sort)s?\s+of\s+)?(an?\s+)?$", re.I)
 
 
+#: The serum meant by "it" in an order question ("do I put it on before or after washing?").
+_IT = re.compile(r"\b(?:put|apply|use|using|putting|applying)\s+(?:it|this)\b", re.I)
+
+
 def read_order(turn: "Turn", kb: KnowledgeBase, aspect: Optional[str], either_or: bool = False) -> Tuple[str, ...]:
     """"SPF before or after moisturiser?", "what goes first, cleanser or serum": two things that sit at
     different stages of the routine, in the order the protocol puts them (the user's words for each)."""
@@ -342,6 +346,11 @@ def read_order(turn: "Turn", kb: KnowledgeBase, aspect: Optional[str], either_or
         stage = stage_of_product.get(str(e.get("value")))
         if stage and all(stages.index(stage) != n for n, _, _ in named):
             named.append((stages.index(stage), e["start"], turn.text[e["start"]:e["end"]]))
+    serum_stage = stages.index(stage_of_product["serum"])
+    it = _IT.search(turn.text)
+    if len(named) == 1 and named[0][0] != serum_stage and it and it.start() < named[0][1]:
+        # "do I put it on before or after washing my face?": "it" is the serum
+        named.append((serum_stage, it.start(), "the serum"))
     if len(named) != 2:
         return ()
     asked = min(named, key=lambda n: n[1])[2]  # what the user asks about: the one named first

@@ -258,6 +258,8 @@ def safety_kinds(tri: Triage, conditions: Sequence[str], about: str = "self") ->
     if about == "other":  # "my daughter is pregnant, can she use it?": her doctor, this once
         return kinds + list(unique(list(tri.others) + [c for c in tri.stated() if c == "minor"]))
     stated = [c for c in tri.stated() if c in conditions]
+    if tri.claim == "cure":  # "will it heal my eczema?": the honest no already sends them to a dermatologist
+        stated = [c for c in stated if c != "condition"]
     if "prescription" in stated:  # its prescriber is the one to ask, about the condition too: one referral
         stated = [c for c in stated if c != "condition"]
     return kinds + stated
@@ -569,6 +571,9 @@ def time_of_day_routine(d: Draft) -> Optional[str]:
     unless it asks something else of that time ("dark spots, what do I layer at night?": the layering);
     sunscreen at night gets the protocol's word on it."""
     asked_other = [t for t in _asked_topics(d) if t not in ROUTINE_TOPICS]
+    if d.topic in ("adjustments", "profile", "routine") and d.time and "summary" in d.cued:
+        d.topic = "summary"  # "anything different in the morning?": what differs between the two
+        return "topic=summary (what differs)"
     if d.topic in ("adjustments", "profile") and d.time and not (d.topic == "profile" and asked_other):
         d.topic = "routine"
         return "topic=routine"

@@ -17,6 +17,7 @@ rule that made it, for ``make explain``.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
@@ -157,12 +158,19 @@ def sign_tied_to_product(r: _Reading) -> bool:
     return r.together(t.signs, t.product_link, SIGN_REACH) or r.together(t.signs, t.worsening)
 
 
+#: A message that opens as a yes/no question ("would it be bad to …", "is it a problem if …").
+_ASKS_WHETHER = re.compile(r"^\W*(?:would|will|is|are|could|can|does|do|should|might|may)\b", re.I)
+
+
 def reported_reaction(r: _Reading) -> bool:
     """The classifier is confident this reports a reaction, and it is not a description of skin
     ("I had a breakout in summer, it left dark marks")."""
     if r.intent != "report_reaction" or (r.confidence is not None and r.confidence < REPORT_CONFIDENCE):
         return False
     describes_skin = any(r.terms(e) for e in PROFILE_ENTITIES) or _lifelong(r)
+    asks = _ASKS_WHETHER.match(r.text)
+    if asks and r.has(r.kb.understanding.asks_harm) and not (r.terms("symptom") or r.has(r.kb.triage.signs)):
+        return False  # "would it be bad to use my LED mask after the serum?" asks, and names no sign of a reaction
     return not describes_skin or r.has(r.kb.triage.product_link) or r.has(r.kb.triage.worsening)
 
 

@@ -468,3 +468,33 @@ def test_new_bumps_weeks_into_use_are_a_reaction(ask):
 
 def test_travelling_with_the_serum_is_an_honest_gap(ask):
     assert ask("travelling to thailand for 3 weeks, can i take it in my carry-on?", intent="ask_absorption").safety == ["gap:travel"]
+
+
+def test_it_in_an_order_question_is_the_serum(kb, ask):
+    q = ask("do I put it on before or after washing my face", intent="ask_layering")
+    assert _reply(kb, q).startswith("**After** — the serum goes after washing your face.")
+
+
+def test_asking_whether_something_would_be_bad_is_not_a_reaction_report(ask):
+    q = ask("would it be bad to use my LED mask after putting the serum on", intent="report_reaction")
+    assert q.triage.severity is None and q.safety == ["gap:devices"]
+    told = ask("my cheeks flared up really bad after i applied it last night and they're still hot this morning",
+               State(skin_types=["sensitive"]), intent="report_reaction")
+    assert told.triage.severity == "reaction"  # "really bad" in a report is no question
+
+
+def test_a_sensation_that_goes_away_is_acknowledged(ask):
+    assert ask("it goes away after a minute tho", intent="ask_absorption").safety == ["ack:settled"]
+
+
+def test_skipping_days_is_the_missed_days_gap(ask):
+    assert ask("is it a problem if i skip it a couple days a week? i forget sometimes", intent="ask_frequency").safety == ["gap:missed_days"]
+
+
+def test_a_cure_question_about_a_condition_gets_one_referral_not_two(ask):
+    assert ask("i have eczema on my cheeks, will this heal it", intent="ask_benefits").safety == ["cure"]
+
+
+def test_after_a_named_product_in_a_walkthrough_is_the_next_step(ask):
+    q = ask("and after the moisturiser?", State(walkthrough_step=2), intent="followup")
+    assert (q.topic, q.context.step) == ("step", "sunscreen")

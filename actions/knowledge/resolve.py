@@ -1061,6 +1061,13 @@ def resolve(turn: Turn, state: State, cues: Mapping[str, Sequence[str]] = {},
 
 #: At most this many questions of one message are answered, each in its own short answer.
 MAX_QUESTIONS = 3
+#: A later question of these topics naming nothing of its own leans on the one before ("where does an essence
+#: go? before or after the exosome one?"): the first answer covers it.
+LEANING_TOPICS = frozenset({"layering", "routine"})
+
+
+def _names_its_own(q: Question) -> bool:
+    return bool(q.context.ingredients) or any(p != "serum" for p in q.context.products)
 
 
 def _clause_turn(turn: Turn, span: Tuple[int, int]) -> Turn:
@@ -1083,7 +1090,12 @@ def _several_questions(d: Draft, kb: KnowledgeBase, cues: Mapping[str, Sequence[
     if len(clauses) < 2:
         return []
     parts = [resolve(_clause_turn(d.turn, span), d.state, cues, kb, split=False) for span in clauses[:MAX_QUESTIONS]]
-    parts = [p for p in parts if p.topic not in (None, "not_covered") or p.safety]
+    parts = [p for p in parts if (p.topic not in (None, "not_covered") or p.safety)
+             and not (p.topic == "ingredient" and not p.context.ingredients and not p.safety)]  # nothing known to say
+    # a clause that only leans on another ("where does an essence go? before or after the exosome one?"): one answer
+    parts = [p for n, p in enumerate(parts) if n == 0 or not (
+        any((q.topic, q.safety) == (p.topic, p.safety) for q in parts[:n])
+        or (p.topic in LEANING_TOPICS and not p.safety and not _names_its_own(p)))]
     said = [(p.topic, p.context.step, tuple(p.context.ingredients), tuple(p.safety)) for p in parts]
     asked = {t for p in parts for t in (p.topic, p.also) if t}
     if len(set(said)) < 2 or asked <= {d.topic, d.also} and not any(p.safety for p in parts):

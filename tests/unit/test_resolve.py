@@ -498,3 +498,17 @@ def test_a_cure_question_about_a_condition_gets_one_referral_not_two(ask):
 def test_after_a_named_product_in_a_walkthrough_is_the_next_step(ask):
     q = ask("and after the moisturiser?", State(walkthrough_step=2), intent="followup")
     assert (q.topic, q.context.step) == ("step", "sunscreen")
+
+
+def test_marks_from_old_breakouts_are_pih_not_oily_skin(ask):
+    q = ask("sensitive skin + dark brown tone + PIH from old breakouts. i want to fade the spots", intent="inform_profile")
+    assert list(q.context.profile.skin_types) == ["sensitive"] and q.context.profile.skin_tone == "darker"
+
+
+def test_a_clause_leaning_on_the_one_before_gets_one_answer(kb, ask):
+    q = ask("where does an essence go? before or after the exosome one?", intent="ask_layering")
+    assert _reply(kb, q).count("thinnest to thickest") == 1
+
+
+def test_what_exosomes_are_is_an_honest_gap(ask):
+    assert ask("wait what even is an exosome", intent="ask_benefits").safety == ["gap:what_exosomes_are"]

@@ -217,8 +217,9 @@ def _wait_before(text: str, words: Optional[str]) -> bool:
 def read_polarity(text: str, verdict: Verdict) -> Optional[str]:
     """"no" when the question asks to skip or do without ("can I skip moisturiser?"), "yes" when it asks
     whether it is needed ("do I still need SPF?"): whichever of the verdict's words comes first in a question."""
+    # (a denied word reads backwards: "I don't really need sunscreen, right?" gets the answer without Yes/No)
     found = [(span[0], answer) for answer, words in (("no", verdict.no_when), ("yes", verdict.yes_when))
-             for span in tx.spans(text, words) if tx.in_question(text, span)]
+             for span in tx.spans(text, words) if tx.in_question(text, span) and not tx.negated_at(text, span[0])]
     return min(found)[1] if found else None
 
 
@@ -327,7 +328,7 @@ _WHICH_KIND = re.compile(r"\b(which|what|wat)\s+((kind|type|sort)s?\s+of\s+)?(an
 
 
 #: The serum meant by "it" in an order question ("do I put it on before or after washing?").
-_IT = re.compile(r"\b(?:put|apply|use|using|putting|applying)\s+(?:it|this)\b", re.I)
+_PUT_IT = re.compile(r"\b(?:put|apply|use|using|putting|applying)\s+(?:it|this)\b", re.I)
 
 
 def read_order(turn: "Turn", kb: KnowledgeBase, aspect: Optional[str], either_or: bool = False) -> Tuple[str, ...]:
@@ -347,7 +348,7 @@ def read_order(turn: "Turn", kb: KnowledgeBase, aspect: Optional[str], either_or
         if stage and all(stages.index(stage) != n for n, _, _ in named):
             named.append((stages.index(stage), e["start"], turn.text[e["start"]:e["end"]]))
     serum_stage = stages.index(stage_of_product["serum"])
-    it = _IT.search(turn.text)
+    it = _PUT_IT.search(turn.text)
     if len(named) == 1 and named[0][0] != serum_stage and it and it.start() < named[0][1]:
         # "do I put it on before or after washing my face?": "it" is the serum
         named.append((serum_stage, it.start(), "the serum"))
@@ -366,12 +367,10 @@ _CONDITION = re.compile(r"\b(if|since|as|because|cause|cuz|when)\b[^.?!]*$", re.
 
 
 def _time_in_condition(turn: "Turn", words: Optional[str]) -> bool:
-    """Whether the time of day stands in an if / since clause before the subject's words ("if I only use the
-    serum at night … sunscreen?"): it is the condition, not the time asked about."""
-    at = tx.find(turn.text, words)
+    """Whether the time of day stands in an if / since clause ("if I only use the serum at night … sunscreen?",
+    "do i need sunscreen if i only use it at night?"): it is the condition, not the time asked about."""
     times = [e for e in turn.found if e.get("entity") == "time_of_day" and "start" in e]
-    return bool(times) and at >= 0 and all(
-        e["start"] < at and _CONDITION.search(turn.text[:e["start"]]) for e in times)
+    return bool(times) and all(_CONDITION.search(turn.text[:e["start"]]) for e in times)
 
 
 def read_frame(turn: "Turn", state: "State", kb: KnowledgeBase) -> Frame:

@@ -571,6 +571,11 @@ def time_of_day_routine(d: Draft) -> Optional[str]:
     unless it asks something else of that time ("dark spots, what do I layer at night?": the layering);
     sunscreen at night gets the protocol's word on it."""
     asked_other = [t for t in _asked_topics(d) if t not in ROUTINE_TOPICS]
+    if d.topic == "adjustments" and not d.facts and d.state.profile().is_empty and \
+            [t for t in d.cued if t not in ("adjustments", "profile", "routine")]:
+        # "anything i should change? gonna be super sunny": what the message names, not the skin-type menu
+        d.topic = next(t for t in d.cued if t not in ("adjustments", "profile", "routine"))
+        return f"topic={d.topic} (named, no profile)"
     if d.topic in ("adjustments", "profile", "routine") and d.time and "summary" in d.cued:
         d.topic = "summary"  # "anything different in the morning?": what differs between the two
         return "topic=summary (what differs)"

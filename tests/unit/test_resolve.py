@@ -513,3 +513,28 @@ def test_a_clause_leaning_on_the_one_before_gets_one_answer(kb, ask):
 
 def test_what_exosomes_are_is_an_honest_gap(ask):
     assert ask("wait what even is an exosome", intent="ask_benefits").safety == ["gap:what_exosomes_are"]
+
+
+def test_a_denied_need_gets_the_answer_without_a_backwards_yes(kb, ask):
+    q = ask("im black so i dont really need sunscreen, right?", intent="ask_sunscreen")
+    assert q.safety == ["verdict:skip_sunscreen"] and not _reply(kb, q).startswith("**Yes.**")
+
+
+def test_a_time_in_an_if_clause_after_the_question_is_the_condition_too(kb, ask):
+    q = ask("do i need sunscreen if i only use it at night?", intent="ask_sunscreen")
+    assert q.context.time is None and "Every morning" in _reply(kb, q)
+
+
+def test_a_statement_then_a_question_about_it_gets_the_statements_verdict(ask):
+    q = ask("my friend says to put serum on wet skin so it soaks in better. should i do that instead?",
+            intent="ask_absorption")
+    assert q.safety == ["verdict:wet_or_dry"]
+
+
+def test_with_no_profile_a_named_topic_beats_the_skin_type_menu(ask):
+    assert ask("anything i should change while im there? gonna be super sunny", intent="ask_adjustments").topic == "sunscreen"
+
+
+def test_after_a_reaction_the_doctors_okay_clears_it(ask):
+    q = ask("saw my derm today, she said its fine and i can keep using it", State(reaction="reaction"), intent="inform")
+    assert q.triage.cleared

@@ -191,6 +191,10 @@ def read_about(text: str, kb: KnowledgeBase, theirs: bool = False) -> str:
     return "self"
 
 
+#: "skip it", "need it", "without it": the thing a follow-up's verdict is about, said as "it".
+_SKIP_IT = re.compile(r"\b(skip|skipping|need|without|drop|leave out|wear)\s+(?:it|that|this)\b", re.I)
+
+
 def context_subject(state: "State") -> Optional[str]:
     """The subject a follow-up leans on ("how long for that one?"): the last ingredient or product asked."""
     if state.last_topic == "ingredient" and state.ingredients:
@@ -400,6 +404,15 @@ def read_frame(turn: "Turn", state: "State", kb: KnowledgeBase) -> Frame:
     gap = find_gap(kb, turn.text, subject, aspect, words)
     statement = is_statement(turn.text, kb)
     verdict = find_verdict(kb, turn.text, subject, time, telling=statement)
+    if verdict is None and subject is None:
+        # "so i can skip it right?" right after sunscreen: "it" is the product just answered
+        earlier = context_subject(state) or ("product:sunscreen" if state.last_topic == "sunscreen" else None)
+        label = next((p.label for p in kb.products if earlier == f"product:{p.id}"), None)
+        said = _SKIP_IT.sub(lambda m: f"{m.group(1)} {label}", turn.text) if label else turn.text
+        if said != turn.text:
+            verdict = find_verdict(kb, said, earlier, time, telling=statement)
+            if verdict:
+                subject, subject_from = earlier, "context"
     if gap and verdict and gap.cues and _first(turn.text, verdict.cues, gap.cues):
         # "do i have to take my makeup off first or can i put it on over foundation": the cleanse step answers
         # the question asked first, not "makeup isn't covered"

@@ -538,3 +538,10 @@ def test_with_no_profile_a_named_topic_beats_the_skin_type_menu(ask):
 def test_after_a_reaction_the_doctors_okay_clears_it(ask):
     q = ask("saw my derm today, she said its fine and i can keep using it", State(reaction="reaction"), intent="inform")
     assert q.triage.cleared
+
+
+@pytest.mark.parametrize("state, verdict", [(State(last_topic="sunscreen", product="serum"), "skip_sunscreen"),
+                                            (State(last_topic="product", product="moisturizer"), "skip_moisturiser")])
+def test_skipping_it_right_after_a_product_is_that_products_verdict(ask, state, verdict):
+    q = ask("ok but it's cloudy all winter where i live, so i can skip it right?", state, intent="ask_uncovered")
+    assert q.safety == [f"verdict:{verdict}:no"]

@@ -85,6 +85,8 @@ class ActionHandoff(Action):
                 return events
         settings = Settings.from_env(os.environ)
         turn = turn_from(tracker)
+        if "pushback" in question.safety and not has(turn.text, kb().understanding.asks_person):
+            return events + respond(dispatcher, tracker, question)  # "are you sure? …" doubts the answer, not the bot
         if turn.intent == "bot_challenge" and not has(turn.text, kb().understanding.asks_person):
             # "r u a bot?" asks what it is talking to, not for a person: the answer, and the way to one if there is one
             way = [{"title": t, "payload": p} for t, p in buttons(kb(), "person")] if settings.live or settings.contact else []

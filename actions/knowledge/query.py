@@ -55,7 +55,7 @@ USES: Dict[str, Tuple[str, ...]] = {
         "seconds", "minutes", "reminder_fired", "reminder_next", "patch_sensitive", "source_line",
         "verdict_yes", "verdict_no", "verdict_better_not", "widget_greeting", "no_such_step", "step_count", "handoff_unconfigured", "order_first", "order_after", "order_before", "timing_verdict", "timing_unknown", "timing_only_for", "time_am", "time_pm",
         "elsewhere", "ack_settled", "ack_settled_reaction", "ack_fine", "ack_patch_test",
-        "step_is_optional", "step_not_optional", "verdict_before_product",
+        "step_is_optional", "step_not_optional", "verdict_before_product", "pushback_lead",
         # the channels' own (addons/guard.py)
         "message_empty", "message_capped", "cant_answer",
         # answer feedback (actions/feedback.py)
@@ -762,6 +762,9 @@ def lead(kb: KnowledgeBase, kind: str, ctx: Context, subject_words: Optional[str
                   title=s.title.lower(), text=s.text[:1].lower() + s.text[1:], why=s.why[:1].lower() + s.why[1:]),
               s.source, prefix=say(kb, verdict))
         return w.answer(kind, _next(kb))
+    if group == "pushback":  # "are you sure? another site said 1 minute": the protocol's answer again
+        w.say("pushback_lead")
+        return w.answer(kind)
     if group == "ack":  # a statement acknowledged ("ok it stopped after a minute")
         w.say(f"ack_{ident}")
         return w.answer(kind, [] if ident.startswith("settled") else buttons(kb, "walkthrough"))

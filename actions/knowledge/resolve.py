@@ -766,6 +766,19 @@ def named_step(d: Draft) -> Optional[str]:
     return None
 
 
+def pushback_restates(d: Draft) -> Optional[str]:
+    """The user doubts the last answer ("are you sure? the girl at the store said 3x a day", "another site said 1
+    minute is plenty"), naming nothing new: the protocol's answer to that again, said as the protocol's."""
+    if d.tri.severity or d.ingredients or d.product not in (None, "serum") or d.frame.gap or d.frame.verdict \
+            or not d.state.last_topic or d.state.last_topic in WALKTHROUGH_TOPICS + ("not_covered",) \
+            or d.state.last_topic not in TOPICS or not tx.has(d.turn.text, d.kb.understanding.pushback) \
+            or tx.has(d.turn.text, d.kb.understanding.about_assistant):
+        return None
+    d.safety.append("pushback")
+    d.topic, d.also = d.state.last_topic, None
+    return f"pushback: {d.topic} again"
+
+
 def step_optional(d: Draft) -> Optional[str]:
     """Whether a step can be left out ("is it optional?" after step 3, "is step 4 mandatory?"): the protocol marks
     which step is optional — unless a product or ingredient is named (its own verdict answers)."""
@@ -1005,7 +1018,7 @@ def second_question(d: Draft) -> Optional[str]:
 
 STEPS = (area_beyond_face, walkthrough_continues, main_topic, walkthrough_asked, bare_aspect_refers_back, remembered_ingredient,
          order_of_several, named_thing_narrows, time_of_day_routine, body_area, routine_asked_beside, product_without_type,
-         profile_with_request, correction_resumes, profile_resumes, serum_aspect, order_follow_up, pairing_is_layering, named_step, step_optional, ingredient_first,
+         profile_with_request, correction_resumes, profile_resumes, serum_aspect, order_follow_up, pairing_is_layering, named_step, pushback_restates, step_optional, ingredient_first,
          statement_acknowledged, gap_follow_up, gap_or_verdict,
          conditions_gate_actives, safety_answers_alone, medical_question, referral_is_the_answer, second_question)
 

@@ -335,6 +335,10 @@ class Understanding(Strict):
     navigation: List[str]
     #: whether a step can be left out ("is it optional?")
     optional_words: List[str] = []
+    #: doubting the last answer ("are you sure? the store said 3x a day")
+    pushback: List[str] = []
+    #: what the assistant is ("are you sure you're not a bot?" is not doubting an answer)
+    about_assistant: List[str] = []
     #: whether a step must be done ("is step 3 required?")
     required_words: List[str] = []
     walkthrough_request: List[str] = []

@@ -545,3 +545,14 @@ def test_after_a_reaction_the_doctors_okay_clears_it(ask):
 def test_skipping_it_right_after_a_product_is_that_products_verdict(ask, state, verdict):
     q = ask("ok but it's cloudy all winter where i live, so i can skip it right?", state, intent="ask_uncovered")
     assert q.safety == [f"verdict:{verdict}:no"]
+
+
+@pytest.mark.parametrize("text, last", [("are you sure? the girl at the store said 3x a day minimum", "frequency"),
+                                        ("hm are you sure? another site said 1 minute is plenty", "absorption")])
+def test_doubting_the_last_answer_gets_the_protocols_answer_again(kb, ask, text, last):
+    q = ask(text, State(last_topic=last), intent="bot_challenge")
+    assert (q.topic, q.safety) == (last, ["pushback"]) and "protocol" in _reply(kb, q)
+
+
+def test_asking_whether_it_is_a_bot_is_not_doubting_an_answer(ask):
+    assert "pushback" not in ask("are you sure you're not a bot?", State(last_topic="absorption"), intent="bot_challenge").safety

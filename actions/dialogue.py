@@ -57,6 +57,8 @@ def walk(dispatcher: CollectingDispatcher, tracker: Tracker, intent: Optional[st
         last = tracker.get_slot("last_step") if intent == "walkthrough_next" else None
         following = query.step_index(base, next_step(base, last), time) if last else 0
         index = query.walkthrough_length(base, time) if following is None else following
+        if intent == "walkthrough_next":  # "ok serum's on, now what": from the stage after the one done
+            index = query.stage_after_done(base, ctx, index, turn.text)
     elif intent == "walkthrough_next":
         index = query.stage_after_skip(base, ctx, position, turn.text)  # "skip step 3, next": step 4
         # "done, it's absorbed" at the wait: the next step; "ok moisturised" at the serum: sunscreen

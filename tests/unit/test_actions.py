@@ -107,6 +107,11 @@ async def test_walkthrough_moves_through_the_steps(intent, position, expected_st
     assert SlotSet("walkthrough_step", expected_slot) in events
 
 
+async def test_a_stage_told_done_before_any_walkthrough_starts_it_after_that_stage():
+    text, _, _ = await run(ActionWalkthrough(), tracker("walkthrough_next", "ok serum's on, now what"))
+    assert "Let it absorb" in text and "Cleanse" not in text
+
+
 async def test_walkthrough_where_am_i_and_the_end():
     text, _, _ = await run(ActionWalkthrough(), tracker("walkthrough_where", walkthrough_step=1.0))
     assert "You're on step 2 of 5" in text

@@ -370,7 +370,7 @@ def read_order(turn: "Turn", kb: KnowledgeBase, aspect: Optional[str], either_or
 _CONDITION = re.compile(r"\b(if|since|as|because|cause|cuz|when)\b[^.?!]*$", re.I)
 
 
-def _time_in_condition(turn: "Turn", words: Optional[str]) -> bool:
+def _time_in_condition(turn: "Turn") -> bool:
     """Whether the time of day stands in an if / since clause ("if I only use the serum at night … sunscreen?",
     "do i need sunscreen if i only use it at night?"): it is the condition, not the time asked about."""
     times = [e for e in turn.found if e.get("entity") == "time_of_day" and "start" in e]
@@ -386,7 +386,7 @@ def read_frame(turn: "Turn", state: "State", kb: KnowledgeBase) -> Frame:
     trace.append(("read_act", act))
     subject, words = read_subject(turn, kb)
     subject_from = "message"
-    if subject == "product:sunscreen" and time and _time_in_condition(turn, words):
+    if subject == "product:sunscreen" and time and _time_in_condition(turn):
         time = None  # "if I only use the serum at night, do I still need sunscreen?": the morning's SPF is asked
     aspect = read_aspect(turn.text, kb)
     if subject is None and aspect and len(turn.text.split()) <= CONTEXT_WORDS:

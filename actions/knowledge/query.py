@@ -780,8 +780,8 @@ def lead(kb: KnowledgeBase, kind: str, ctx: Context, subject_words: Optional[str
         return w.answer(kind, _next(kb))
     if group == "order":
         # the user's words, said back to them ("washing my face" -> "washing your face")
-        first, second, asked = (re.sub(r"\bmy\b", "your", x, flags=re.I) for x in ident.split("|")[:3])
-        how = ident.split("|")[3]
+        *words, how = ident.split("|")
+        first, second, asked = (re.sub(r"\bmy\b", "your", x, flags=re.I) for x in words)
         if how == "first":  # "what goes first, cleanser or serum?"
             w.say("order_first", first=first[:1].upper() + first[1:], second=second)
         elif asked == first:  # "cleanser before or after the serum?"

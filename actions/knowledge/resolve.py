@@ -258,9 +258,9 @@ def safety_kinds(tri: Triage, conditions: Sequence[str], about: str = "self") ->
     if about == "other":  # "my daughter is pregnant, can she use it?": her doctor, this once
         return kinds + list(unique(list(tri.others) + [c for c in tri.stated() if c == "minor"]))
     stated = [c for c in tri.stated() if c in conditions]
-    if tri.claim == "cure":  # "will it heal my eczema?": the honest no already sends them to a dermatologist
-        stated = [c for c in stated if c != "condition"]
-    if "prescription" in stated:  # its prescriber is the one to ask, about the condition too: one referral
+    # one referral: a prescriber is the one to ask about the condition too; "will it heal my eczema?" — the
+    # honest no already sends them to a dermatologist
+    if "prescription" in stated or tri.claim == "cure":
         stated = [c for c in stated if c != "condition"]
     return kinds + stated
 
@@ -393,10 +393,9 @@ def approved_conditions(state: State, tri: Triage) -> List[str]:
     return [c for c in state.conditions if c in APPROVABLE]
 
 
-def remembered_conditions(state: State, tri: Triage) -> List[str]:
+def remembered_conditions(state: State, tri: Triage, okayed: Sequence[str] = ()) -> List[str]:
     """The conditions that hold after this message: remembered ones it does not deny or a doctor has not
-    okayed, and the new ones."""
-    okayed = approved_conditions(state, tri)
+    okayed (``approved_conditions``), and the new ones."""
     kept = [c for c in state.conditions if c not in tri.denied() and c not in okayed]
     return list(unique(kept + [c for c in tri.stated() if c not in okayed]))
 
@@ -571,10 +570,9 @@ def time_of_day_routine(d: Draft) -> Optional[str]:
     unless it asks something else of that time ("dark spots, what do I layer at night?": the layering);
     sunscreen at night gets the protocol's word on it."""
     asked_other = [t for t in _asked_topics(d) if t not in ROUTINE_TOPICS]
-    if d.topic == "adjustments" and not d.facts and d.state.profile().is_empty and \
-            [t for t in d.cued if t not in ("adjustments", "profile", "routine")]:
-        # "anything i should change? gonna be super sunny": what the message names, not the skin-type menu
-        d.topic = next(t for t in d.cued if t not in ("adjustments", "profile", "routine"))
+    named = [t for t in d.cued if t not in ("adjustments", "profile", "routine")]
+    if d.topic == "adjustments" and named and not d.facts and d.state.profile().is_empty:
+        d.topic = named[0]  # "anything i should change? gonna be super sunny": what it names, not the skin-type menu
         return f"topic={d.topic} (named, no profile)"
     if d.topic in ("adjustments", "profile", "routine") and d.time and "summary" in d.cued:
         d.topic = "summary"  # "anything different in the morning?": what differs between the two
@@ -770,8 +768,8 @@ def pushback_restates(d: Draft) -> Optional[str]:
     """The user doubts the last answer ("are you sure? the girl at the store said 3x a day", "another site said 1
     minute is plenty"), naming nothing new: the protocol's answer to that again, said as the protocol's."""
     if d.tri.severity or d.ingredients or d.product not in (None, "serum") or d.frame.gap or d.frame.verdict \
-            or not d.state.last_topic or d.state.last_topic in WALKTHROUGH_TOPICS + ("not_covered",) \
-            or d.state.last_topic not in TOPICS or not tx.has(d.turn.text, d.kb.understanding.pushback) \
+            or d.state.last_topic in (None, "not_covered") or d.state.last_topic not in TOPICS \
+            or not tx.has(d.turn.text, d.kb.understanding.pushback) \
             or tx.has(d.turn.text, d.kb.understanding.about_assistant):
         return None
     d.safety.append("pushback")
@@ -1033,7 +1031,7 @@ def resolve(turn: Turn, state: State, cues: Mapping[str, Sequence[str]] = {},
     kb = kb or load_knowledge()
     tri = triage(turn.text, turn.found, kb, turn.intent, turn.confidence, state.reaction)
     okayed = approved_conditions(state, tri)
-    state = replace(state, conditions=remembered_conditions(state, tri))
+    state = replace(state, conditions=remembered_conditions(state, tri, okayed))
     cued_all = cued_topics(turn.text, cues)
     frame = read_frame(turn, state, kb)
     state = without_denied(state, frame)

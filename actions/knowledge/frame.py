@@ -249,6 +249,12 @@ def find_gap(kb: KnowledgeBase, text: str, subject: Optional[str], aspect: Optio
     """The knowledge base's gap for this subject × aspect (asked of it, in a question), or one whose cue the
     message asks about (a mention in passing — "my foundation clings to the flakes" — is not a question)."""
     for gap in kb.gaps:
+        if tx.has(text, gap.unless_words):
+            continue
+        if gap.asks:
+            if any(all(tx.has(text[a:b], group) for group in gap.asks) for a, b in tx.question_spans(text)):
+                return gap
+            continue
         if gap.cues:  # asked about, not denied ("I don't wear makeup, do I still cleanse?" is not about makeup)
             cued = [span for span in tx.spans(text, gap.cues) if not tx.negated_at(text, span[0])]
             if any(tx.in_question(text, span) for span in cued) or (cued and _places_it(text)):

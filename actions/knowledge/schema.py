@@ -177,6 +177,10 @@ class Gap(Strict):
     subject: Optional[str] = None
     aspect: Optional[str] = None
     cues: List[str] = []
+    #: groups of words that all stand in one question sentence, as a verdict's ``asks``
+    asks: List[List[str]] = []
+    #: not when the message names any of these ("… after the serum" asks the serum's wait)
+    unless_words: List[str] = []
     then_answer: bool = False
     #: who can tell instead, for a follow-up asking where to find out ("where would I find that?")
     elsewhere: Optional[str] = None
@@ -412,8 +416,8 @@ class KnowledgeBase(Strict):
             source(f"gaps.{gap.id}", gap.source)
             if gap.aspect is not None and gap.aspect not in self.aspects:
                 errors.append(f"gaps.{gap.id}: aspect: unknown aspect {gap.aspect!r}")
-            if not (gap.subject or gap.cues):
-                errors.append(f"gaps.{gap.id}: needs a subject or cues")
+            if not (gap.subject or gap.cues or gap.asks):
+                errors.append(f"gaps.{gap.id}: needs a subject, cues or asks")
         for verdict in self.verdicts:
             source(f"verdicts.{verdict.id}", verdict.source)
             if not (verdict.options or verdict.cues or verdict.asks):

@@ -59,12 +59,16 @@ def test_a_follow_up_takes_its_subject_from_context(frame):
     ("can I mix it into my moisturiser?", "mixing"),
     ("is it ok to use before makeup?", "makeup"),
     ("how much does the serum cost?", "price"),
+    ("how long after moisturizer before sunscreen?", "moisturiser_wait"),
+    ("can i put spf right after my moisturizer?", "moisturiser_wait"),
+    ("acne or dark spots, which should I tackle first?", "concern_priority"),
 ])
 def test_the_protocol_is_silent_on_these(frame, text, gap):
     assert frame(text).gap == gap
 
 
 @pytest.mark.parametrize("text", ["how long do I wait before vitamin C?", "how much serum do I use?",
+                                  "how long b4 moisturizer", "how long should the serum sit before moisturiser and spf?",
                                   "how long should the serum absorb?", "where do I patch test?"])
 def test_what_the_protocol_answers_is_no_gap(frame, text):
     assert frame(text).gap is None
@@ -91,6 +95,8 @@ def test_either_or_questions_get_the_protocols_verdict(frame):
     ("I use an apricot scrub every day to fade my dark marks, I'm Black. good idea?", "physical_scrub"),
     ("my skin isn't sensitive at all, totally normal. do I still have to bother with a patch test?", "skip_patch_test"),
     ("can I just skip the waiting bit and slap my moisturizer straight on?", "wait_to_absorb"),
+    ("how do i know when it's absorbed?", "absorbed_sign"),
+    ("how can I tell it's dry enough for my moisturiser", "absorbed_sign"),
 ])
 def test_yes_no_questions_whose_words_the_verdict_asks_for(frame, text, verdict):
     f = frame(text)

@@ -14,7 +14,7 @@ from actions.handoff_settings import Settings, contact_link
 from actions.knowledge.query import buttons, say
 from actions.knowledge.resolve import State
 from actions.dialogue import respond, walk
-from actions.knowledge.text import has
+from actions.knowledge.text import asks, has
 from actions.privacy import asks_erasure, offer_erasure
 
 #: Who a user is handed to; brands set it per deployment (nothing is invented when it is unset).
@@ -24,8 +24,11 @@ HANDOFF_REQUEST = "handoff"
 
 
 #: What small talk says when the message carries nothing to answer.
-SMALL_TALK = {"greet": "utter_greet", "affirm": "utter_affirm", "deny": "utter_deny",
-              "out_of_scope": "utter_out_of_scope", "help": "utter_capabilities"}
+SMALL_TALK = {"greet": "utter_greet", "affirm": "utter_affirm", "deny": "utter_deny", "goodbye": "utter_goodbye",
+              "thank": "utter_thank", "out_of_scope": "utter_out_of_scope", "help": "utter_capabilities"}
+#: Small talk that closes: a topic is answered only when the message also asks ("at night too?" read as
+#: "good night" is a question; "good night!" after a sunscreen answer is not one about sunscreen).
+CLOSING = frozenset({"goodbye", "thank"})
 
 
 #: Small talk whose quick replies end with "Talk to a person", where the brand has set up a way to one.
@@ -49,7 +52,7 @@ def small_talk(dispatcher: CollectingDispatcher, tracker: Tracker, turn) -> List
         return []
     intent = turn.intent  # small talk has no topic of its own, so the entities and cues speak
     question = question_from(tracker, turn)
-    if question.safety or question.topic:
+    if question.safety or (question.topic and not (intent in CLOSING and not asks(turn.text))):
         return respond(dispatcher, tracker, question)
     response = SMALL_TALK.get(intent, "utter_help")
     way = [] if response not in TO_A_PERSON or not Settings.from_env(os.environ).reachable else \

@@ -28,6 +28,9 @@ if TYPE_CHECKING:  # resolve imports this module; only the types flow back
 
 #: A message this short that names no subject but asks an aspect leans on the last one ("how long for that?").
 CONTEXT_WORDS = 12
+#: … and longer when it opens as a follow-up ("and how long do I have to wait before I know it's fine?").
+FOLLOW_UP_WORDS = 20
+_FOLLOW_UP = re.compile(r"^\W*(and|so|also|then|ok so|okay so)\b", re.I)
 ACTS = {
     "report_reaction": "report", "inform_profile": "tell", "inform_condition": "tell", "human_handoff": "handoff",
     "greet": "chat", "goodbye": "chat", "thank": "chat", "affirm": "chat", "deny": "chat", "bot_challenge": "chat",
@@ -70,6 +73,9 @@ class Frame:
     #: an order question between two stages of the routine: the user's words for the earlier one, the
     #: later one and the one asked about, and "first" or "relative" for how it was asked
     order: Tuple[str, ...] = ()
+    #: an order question naming three or more things of the routine ("what order: serum, vitamin C, moisturiser,
+    #: sunscreen?"): each as ``product:<id>`` / ``ingredient:<id>``, in the protocol's order
+    sequence: Tuple[str, ...] = ()
     #: the user asks to forget what they told ("forget what I told you, I'm asking for a friend")
     forget: bool = False
     #: what filled the subject: "message" or "context"
@@ -341,9 +347,54 @@ _WHICH_KIND = re.compile(r"\b(which|what|wat)\s+((kind|type|sort)s?\s+of\s+)?(an
 _PUT_IT = re.compile(r"\b(?:put|apply|use|using|putting|applying)\s+(?:it|this)\b", re.I)
 
 
-def read_order(turn: "Turn", kb: KnowledgeBase, aspect: Optional[str], either_or: bool = False) -> Tuple[str, ...]:
+#: Ingredient categories the protocol places after the serum (step 3, thinnest to thickest).
+PLACED = ("active", "serum", "hydrator", "soothing")
+
+
+def read_sequence(turn: "Turn", kb: KnowledgeBase, aspect: Optional[str]) -> Tuple[str, ...]:
+    """Three or more things of the routine named in an order question, one of them a product step other than
+    the serum, in the protocol's order (actives together at step 3); () when any named ingredient is not one
+    the protocol places after the serum (a cleanser acid, an exfoliant: its own answer says where it goes)."""
+    if aspect != "order":
+        return ()
+    stages = [s.id for s in kb.steps]
+    products = {p.id: p.step for p in kb.products if p.step}
+    placed = {i.id for i in kb.ingredients if i.category in ("active", "serum")}
+    named = [str(v) for v in turn.entities.get("product") or ()]
+    actives = [str(v) for v in turn.entities.get("ingredient") or ()]
+    # the serum named, and nothing the protocol has no step for (a toner, an essence: their own notes say where)
+    if "serum" not in named or any(p not in products for p in named) or not any(p != "serum" for p in named) \
+            or any(a not in placed for a in actives):
+        return ()
+    def place(item: str) -> Tuple[int, int]:  # a facial oil is the thickest: after the moisturiser
+        if item.startswith("ingredient:"):
+            return stages.index("treatments"), 0
+        return stages.index(products[item[8:]]), int(item == "product:facial_oil")
+    items = sorted(dict.fromkeys([f"product:{p}" for p in named] + [f"ingredient:{a}" for a in actives]), key=place)
+    return tuple(items) if len(items) >= 3 else ()
+
+
+#: A pronoun an order question places ("does it go before or after my moisturiser?").
+_PLACED_IT = re.compile(r"\b(?:it|this|that|they)\b", re.I)
+
+
+def referent(state: "State", kb: KnowledgeBase) -> Tuple[str, str]:
+    """What "it" is in an order question, as (its step, the words to say back): sunscreen or an active just
+    answered ("is SPF 15 enough?" … "does it go before or after my moisturiser?"), else the serum."""
+    if state.last_topic == "sunscreen":
+        return "sunscreen", "sunscreen"
+    if state.last_topic == "ingredient" and state.ingredients:
+        placed = next((i for i in kb.ingredients if i.id == state.ingredients[-1] and i.category in ("active", "serum")), None)
+        if placed:
+            return "treatments", "it"
+    return "apply_serum", "the serum"
+
+
+def read_order(turn: "Turn", kb: KnowledgeBase, aspect: Optional[str], either_or: bool = False,
+               it: Tuple[str, str] = ("apply_serum", "the serum")) -> Tuple[str, ...]:
     """"SPF before or after moisturiser?", "what goes first, cleanser or serum": two things that sit at
-    different stages of the routine, in the order the protocol puts them (the user's words for each)."""
+    different stages of the routine, in the order the protocol puts them (the user's words for each). A
+    pronoun before the one thing named is ``it`` (the referent: the serum unless the conversation says)."""
     if aspect != "order" and not (either_or and _FIRST.search(turn.text)):
         return ()
     stage_of_product = {p.id: p.step for p in kb.products if p.step}
@@ -357,11 +408,11 @@ def read_order(turn: "Turn", kb: KnowledgeBase, aspect: Optional[str], either_or
         stage = stage_of_product.get(str(e.get("value")))
         if stage and all(stages.index(stage) != n for n, _, _ in named):
             named.append((stages.index(stage), e["start"], turn.text[e["start"]:e["end"]]))
-    serum_stage = stages.index(stage_of_product["serum"])
-    it = _PUT_IT.search(turn.text)
-    if len(named) == 1 and named[0][0] != serum_stage and it and it.start() < named[0][1]:
+    it_stage = stages.index(it[0])
+    pronoun = (_PUT_IT if it[0] == "apply_serum" else _PLACED_IT).search(turn.text)
+    if len(named) == 1 and named[0][0] != it_stage and pronoun and pronoun.start() < named[0][1]:
         # "do I put it on before or after washing my face?": "it" is the serum
-        named.append((serum_stage, it.start(), "the serum"))
+        named.append((it_stage, pronoun.start(), it[1]))
     if len(named) != 2:
         return ()
     asked = min(named, key=lambda n: n[1])[2]  # what the user asks about: the one named first
@@ -395,7 +446,8 @@ def read_frame(turn: "Turn", state: "State", kb: KnowledgeBase) -> Frame:
     if subject == "product:sunscreen" and time and _time_in_condition(turn):
         time = None  # "if I only use the serum at night, do I still need sunscreen?": the morning's SPF is asked
     aspect = read_aspect(turn.text, kb)
-    if subject is None and aspect and len(turn.text.split()) <= CONTEXT_WORDS:
+    if subject is None and aspect and len(turn.text.split()) <= (
+            FOLLOW_UP_WORDS if _FOLLOW_UP.search(turn.text) else CONTEXT_WORDS):
         subject, subject_from = context_subject(state), "context"
     trace.append(("read_subject", f"{subject} ({subject_from})" if subject else "none"))
     if set(turn.entities.get("time_of_day") or ()) >= {"am", "pm"} and " or " in tx.normalise(turn.text):
@@ -427,7 +479,10 @@ def read_frame(turn: "Turn", state: "State", kb: KnowledgeBase) -> Frame:
     consequence = bool(_CONSEQUENCE.search(turn.text))  # "and if I skip the wait?": what follows, not "No."
     inverted = yes_no and tx.asked(turn.text, kb.understanding.asks_harm)
     polarity = read_polarity(turn.text, verdict) if verdict and not (either_or or wh or consequence or inverted) else None
-    order = read_order(turn, kb, aspect, either_or)
+    order = read_order(turn, kb, aspect, either_or, it=referent(state, kb))
+    sequence = read_sequence(turn, kb, aspect)
+    if sequence:
+        trace.append(("read_sequence", " → ".join(sequence)))
     if gap:
         trace.append(("find_gap", gap.id))
     if verdict:
@@ -451,6 +506,6 @@ def read_frame(turn: "Turn", state: "State", kb: KnowledgeBase) -> Frame:
     if corrects:
         trace.append(("read_correction", corrects))
     return Frame(act=act, subject=subject, aspect=aspect, time=time, yes_no=yes_no, facts=facts, forget=forget,
-                 gap=gap.id if gap else None, verdict=verdict.id if verdict else None, polarity=polarity, inverted=inverted, order=order,
+                 gap=gap.id if gap else None, verdict=verdict.id if verdict else None, polarity=polarity, inverted=inverted, order=order, sequence=sequence,
                  subject_from=subject_from, subject_words=words, about=about, proposes=proposes, statement=statement, corrects=corrects,
                  trace=tuple(trace))

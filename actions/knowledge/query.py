@@ -53,7 +53,7 @@ USES: Dict[str, Tuple[str, ...]] = {
         "actives_exfoliants", "avoid_depends", "not_covered", "not_covered_area", "walk_done", "walk_head",
         "walk_wait_head", "walk_optional", "walk_not_started", "walk_position", "walk_stopped", "reminder_set",
         "seconds", "minutes", "reminder_fired", "reminder_next", "patch_sensitive", "source_line",
-        "verdict_yes", "verdict_no", "verdict_better_not", "widget_greeting", "no_such_step", "step_count", "handoff_unconfigured", "order_first", "order_after", "order_before", "timing_verdict", "timing_unknown", "timing_only_for", "time_am", "time_pm",
+        "verdict_yes", "verdict_no", "verdict_better_not", "widget_greeting", "no_such_step", "step_count", "handoff_unconfigured", "order_first", "order_after", "order_before", "sequence", "sequence_wait", "sequence_morning", "sequence_together", "timing_verdict", "timing_unknown", "timing_only_for", "time_am", "time_pm",
         "elsewhere", "ack_settled", "ack_settled_reaction", "ack_fine", "ack_patch_test",
         "step_is_optional", "step_not_optional", "verdict_before_product", "pushback_lead",
         # the channels' own (addons/guard.py)
@@ -485,6 +485,13 @@ def frequency(kb: KnowledgeBase, ctx: Context) -> Answer:
     return w.answer("frequency", buttons(kb, "routine_am", "routine_pm"))
 
 
+def _together(kb: KnowledgeBase, actives: List[str]) -> str:
+    """Actives that share step 3: one, or several thinnest to thickest (the protocol orders none of them)."""
+    if len(actives) == 1:
+        return actives[0]
+    return say(kb, "sequence_together", labels=", ".join(actives[:-1]) + " and " + actives[-1])
+
+
 def _order(kb: KnowledgeBase, time: Optional[str]) -> str:
     return " → ".join(f"{s.number}. {s.title}" for s in routine_steps(kb, time) if not s.wait)
 
@@ -788,10 +795,32 @@ def lead(kb: KnowledgeBase, kind: str, ctx: Context, subject_words: Optional[str
             w.say("order_before", asked=asked, other=second)
         else:
             w.say("order_after", asked=asked, other=first)
-        w.fact(kb.key_considerations.layering)
-        if "serum" in first.lower():
-            wait = principle(kb, "allow_absorption")
-            w.add(wait.text, wait.source)
+        pair = f"{first} {second}".lower()
+        if "serum" in pair or "exosome" in pair:  # where the serum sits, and its wait when it comes first
+            w.fact(kb.key_considerations.layering)
+            if "serum" in first.lower() or "exosome" in first.lower():
+                wait = principle(kb, "allow_absorption")
+                w.add(wait.text, wait.source)
+        elif re.search(r"\b(sunscreen|spf|sun ?block)\b", second, re.I):  # sunscreen last: the morning step
+            w.add(step(kb, "sunscreen").text, step(kb, "sunscreen").source)
+        return w.answer(kind, _next(kb))
+    if group == "sequence":  # the named things in the protocol's order, the serum's wait where it falls
+        said, actives = [], []
+        for item in ident.split("|"):
+            kind_of, _, name = item.partition(":")
+            if kind_of == "ingredient":
+                actives.append(ingredient(kb, name).label.split(" (")[0])
+                continue
+            if actives:
+                said.append(_together(kb, actives))
+                actives = []
+            prod = next(x for x in kb.products if x.id == name)
+            said.append(say(kb, "sequence_morning", label=prod.label) if prod.step == "sunscreen" else prod.label)
+            if prod.id == "serum":
+                said.append(say(kb, "sequence_wait"))
+        if actives:
+            said.append(_together(kb, actives))
+        w.say("sequence", items=" → ".join(said))
         return w.answer(kind, _next(kb))
     if group == "steps":
         total = step_count(kb, None)

@@ -212,11 +212,14 @@ class Question:
     parts: List["Question"] = field(default_factory=list)
     #: remembered conditions the doctor has now okayed ("ok she said its fine"): forgotten after this turn
     okayed: List[str] = field(default_factory=list)
+    #: the topic a verdict answered in the main answer's place ("do I need sunscreen?" -> sunscreen)
+    answered: Optional[str] = None
 
     @property
     def remembers(self) -> Optional[str]:
-        """The topic a follow-up leans on after this turn ("how long then?" after a cure claim: results)."""
-        return self.topic or ("results" if self.triage.claim else None)
+        """The topic a follow-up leans on after this turn ("how long then?" after a cure claim: results; "at
+        night too?" after "do I need sunscreen?": sunscreen)."""
+        return self.topic or self.answered or ("results" if self.triage.claim else None)
 
 
 def group_entities(entities: Iterable[Mapping]) -> Dict[str, List[str]]:
@@ -419,6 +422,8 @@ class Draft:
     topic: Optional[str] = None
     also: Optional[str] = None
     resumed: bool = False
+    #: the topic a lead (a verdict, an order) answered in the main answer's place: what a follow-up leans on
+    answered: Optional[str] = None
     #: the step asked about, when a step decided it
     step: Optional[str] = None
     #: (step name, what it decided), in order
@@ -487,6 +492,10 @@ def bare_aspect_refers_back(d: Draft) -> Optional[str]:
         d.ingredients = tuple(d.state.ingredients) if d.topic == "ingredient" else d.ingredients
         d.product = d.state.product if d.topic == "product" else d.product
         return f"topic={d.topic}"
+    if d.frame.aspect == "why" and "absorption" in d.cued_all and not d.ingredients and not d.tri.severity \
+            and d.topic in (None, "not_covered", "layering", "step"):
+        d.topic = "absorption"  # "why does it matter that the serum is fully dry first?": the wait's reason
+        return "topic=absorption (why)"
     # "why tho? feels like a waste of time": the reason of what was just said, not a new subject
     if d.frame.aspect == "why" and d.topic in (None, "not_covered") and not d.turn.entities and not d.tri.severity \
             and d.state.last_topic in TOPICS and d.state.last_topic not in ("not_covered", "profile"):
@@ -548,6 +557,11 @@ def named_thing_narrows(d: Draft) -> Optional[str]:
     if d.topic == "not_covered" and not d.area and d.product not in (None, "serum"):
         d.topic = "product"  # "does it matter what cleanser I use?": what the protocol says of cleansers
         return "topic=product"
+    stepless = d.product in (None, "serum") or not next((p.step for p in d.kb.products if p.id == d.product), None)
+    if d.topic == "layering" and d.ingredients and stepless and not d.state.profile().gated:
+        # "where does my glycolic acid go, before or after the serum?": where the protocol puts that active
+        d.topic, d.also = "ingredient", (None if d.also == "ingredient" else d.also)
+        return "topic=ingredient"
     if d.topic == "layering" and "product" in d.cued and d.product not in (None, "serum") and not d.ingredients:
         d.topic = "product"  # "what cleanser do I use before the serum?": which cleanser
         return "topic=product"
@@ -707,8 +721,8 @@ def order_follow_up(d: Draft) -> Optional[str]:
 
 def pairing_is_layering(d: Draft) -> Optional[str]:
     """"What should I pair the serum with?", "what goes well with it for dehydrated skin?": what to layer."""
-    if d.frame.aspect == "pairing" and d.topic in (None, "step", "routine", "adjustments", "profile", "amount", "avoid") \
-            and not d.ingredients:
+    if d.frame.aspect == "pairing" and d.topic in (None, "step", "routine", "adjustments", "profile", "amount", "avoid",
+                                                   "ingredient") and not d.ingredients:
         d.topic = "layering"
         return "topic=layering"
     return None
@@ -746,7 +760,7 @@ def named_step(d: Draft) -> Optional[str]:
         return f"topic=step {number}"
     named = _step_for(d.turn, d.kb, numbers=False)
     done = next((stage for stage, words in u.done_stage.items() if tx.has(d.turn.text, words)), None)
-    if done and d.state.walkthrough_step is None and (d.topic in (None, "not_covered", "routine", "step")) \
+    if done and d.state.walkthrough_step is None and (d.topic in (None, "not_covered", "routine", "step", "product")) \
             and (_THEN.search(d.turn.text) or re.search(r"\b(what now|now what|what next|next)\b", d.turn.text, re.I)):
         d.topic, d.step = "step", next_step(d.kb, done)  # "just washed my face, what now?": step 2
         return f"topic=step after {done}"
@@ -853,6 +867,10 @@ def gap_or_verdict(d: Draft) -> Optional[str]:
     f = d.frame
     if d.tri.procedure or d.tri.claim:
         return None  # the procedure or claim answer is the whole answer
+    if f.sequence and not (d.state.profile().gated and any(x.startswith("ingredient:") for x in f.sequence)):
+        d.safety.append("sequence:" + "|".join(f.sequence))  # "what order: serum, vitamin C, moisturiser, SPF?"
+        d.topic, d.also = None, None
+        return "sequence " + " → ".join(f.sequence)
     if f.order and (f.aspect == "order" or not f.verdict):
         d.safety.append("order:" + "|".join(f.order))
         d.topic = None
@@ -879,6 +897,7 @@ def gap_or_verdict(d: Draft) -> Optional[str]:
     if f.verdict and not (answered == "absorption" and f.subject_kind == "ingredient"):
         # (an ingredient's own answer says to wait for the serum to absorb, and what this skin changes)
         d.safety.append(f"verdict:{f.verdict}" + (f":{f.polarity}" if f.polarity else ""))
+        d.answered = answered
         others = [t for t in d.cued if t != answered and t not in COVERS.get(answered or "", ())
                   and _after_a_break(d.turn.text, d.kb.question_cues.get(t, ()))]
         d.topic, d.also = None, (others[0] if others else None)  # "how much, and do I wait?": both
@@ -1065,7 +1084,8 @@ def resolve(turn: Turn, state: State, cues: Mapping[str, Sequence[str]] = {},
         order_asked=bool(_BEFORE_OR_AFTER.search(turn.text)),
         order_of=d.frame.aspect == "order",
     )
-    question = Question(d.topic, context, d.safety, d.resumed, d.also, tri, d.frame, d.trace, okayed=okayed)
+    question = Question(d.topic, context, d.safety, d.resumed, d.also, tri, d.frame, d.trace, okayed=okayed,
+                        answered=d.answered)
     if split:
         question.parts = _several_questions(d, kb, cues)
         if question.parts:

@@ -138,6 +138,11 @@ def sentence_at(text: str, at: int) -> Span:
     return next((m.span() for m in _SENTENCE.finditer(text) if m.start() <= at < m.end()), (0, len(text)))
 
 
+def asks(text: str) -> bool:
+    """Whether the message asks anything: a sentence ending in "?" or opening with a question word."""
+    return any(m.group().strip().endswith("?") or _ASKING.match(m.group()) for m in _SENTENCE.finditer(text))
+
+
 def in_question(text: str, span: Span) -> bool:
     return any(start <= span[0] < end for start, end in question_spans(text))
 

@@ -176,3 +176,25 @@ def test_a_verdict_says_yes_or_no_when_the_question_asks_for_one(frame, text, ve
 ])
 def test_a_yes_no_question_can_propose_where_an_active_goes(frame, text, proposes):
     assert frame(text).proposes == proposes
+
+
+@pytest.mark.parametrize("last, text, order", [
+    # "it" is what was just answered: sunscreen, an active; else the serum
+    (State(last_topic="sunscreen"), "does it go on before or after my moisturiser?", ("moisturiser", "sunscreen")),
+    (State(last_topic="ingredient", ingredients=["retinoid"]), "and that still goes before moisturiser, right?",
+     ("it", "moisturiser")),
+    (State(), "do I put it on before or after washing my face?", ("washing my face", "the serum")),
+])
+def test_it_in_an_order_question_is_what_the_conversation_was_about(frame, last, text, order):
+    assert frame(text, last).order[:2] == order
+
+
+def test_three_named_things_in_an_order_question_are_a_sequence(frame):
+    f = frame("what order do I put these on: exosome serum, vitamin c, moisturizer, sunscreen")
+    assert f.sequence == ("product:serum", "ingredient:vitamin_c", "product:moisturizer", "product:sunscreen")
+    assert frame("vitamin c before or after moisturiser?").sequence == ()  # two: the order lead answers it
+
+
+def test_a_follow_up_opening_with_and_leans_on_the_last_subject_though_long(frame):
+    f = frame("and how long do i have to wait before i know it's fine?", State(last_topic="patch_test"))
+    assert (f.subject, f.gap) == ("patch_test", "patch_test_duration")

@@ -234,3 +234,21 @@ def test_a_walkthrough_goes_on_after_the_stage_the_user_says_is_done(kb, time, p
     steps = routine_steps(kb, time)
     index = stage_after_done(kb, Context(time=time), position + 1, text)
     assert index == (position + 1 if shown is None else [s.id for s in steps].index(shown))
+
+
+def test_several_named_things_are_put_in_the_protocols_order_in_one_short_line(kb):
+    from actions.knowledge.query import lead
+    text = lead(kb, "sequence:product:cleanser|product:serum|ingredient:niacinamide|ingredient:vitamin_c|"
+                    "product:moisturizer|product:sunscreen", Context(), None).text
+    first_line = text.split("\n")[0]
+    order = [first_line.index(w) for w in ("cleanser", "exosome serum", "5–15 minutes", "niacinamide", "vitamin C",
+                                            "moisturiser", "sunscreen (in the morning)")]
+    assert order == sorted(order) and "doesn't say which of them first" in first_line
+    assert len(first_line.split()) <= 60
+
+
+def test_an_order_between_moisturiser_and_sunscreen_is_not_about_the_serum(kb):
+    from actions.knowledge.query import lead
+    text = lead(kb, "order:my moisturiser|sunscreen|sunscreen|relative", Context(), None).text
+    assert text.startswith("**After** — sunscreen goes after your moisturiser")
+    assert "serum" not in text and "SPF of 30" in text

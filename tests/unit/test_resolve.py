@@ -151,10 +151,17 @@ def test_asking_about_a_time_of_day_gets_that_routine():
     assert (q.topic, q.context.time) == ("routine", "am")
 
 
-def test_an_order_question_listing_products_gets_the_order_and_the_ingredient():
+def test_an_order_question_listing_products_gets_them_in_the_protocols_order():
     q = resolve(turn("ask_layering", "order? serum, moisturiser, sunscreen, vit c", ingredient="vitamin_c",
                      product=["serum", "moisturizer", "sunscreen"]), State())
-    assert (q.topic, q.also) == ("layering", "ingredient")
+    assert (q.topic, q.also) == (None, None)
+    assert q.safety == ["sequence:product:serum|ingredient:vitamin_c|product:moisturizer|product:sunscreen"]
+
+
+def test_a_listed_order_holds_back_actives_while_a_condition_gates_them():
+    q = resolve(turn("ask_layering", "order? serum, moisturiser, sunscreen, retinol", ingredient="retinoid",
+                     product=["serum", "moisturizer", "sunscreen"]), State(conditions=["pregnancy"]))
+    assert not any(k.startswith("sequence:") for k in q.safety)
 
 
 def test_the_serum_is_the_product_only_when_nothing_else_is_named():

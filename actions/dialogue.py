@@ -35,7 +35,8 @@ def walkthrough_position(tracker: Tracker) -> Optional[int]:
 
 
 def context_for(tracker: Tracker, time: Optional[str]) -> Context:
-    return Context(profile=state_from(tracker).profile(), time=time)
+    state = state_from(tracker)  # the actives the user said they use: step 3 names them
+    return Context(profile=state.profile(), time=time, ingredients=tuple(state.ingredients))
 
 
 def walk(dispatcher: CollectingDispatcher, tracker: Tracker, intent: Optional[str]) -> List[Dict[Text, Any]]:

@@ -67,6 +67,9 @@ def explain(text: str, state_fields: Dict[str, Any], nlu: Dict[str, Any]) -> Dic
                     [f"{name}: {note}" for name, note in question.trace],
         "question": {"topic": question.topic, "also": question.also, "leads": question.safety,
                      "context": dataclasses.asdict(question.context)},
+        # a message asking several things: each question's own decision, answered in turn
+        "parts": [{"topic": part.topic, "also": part.also, "leads": part.safety,
+                   "decision": [f"{name}: {note}" for name, note in part.trace]} for part in question.parts],
         "reply": message(kb, answers)["text"] if answers else "",
     }
 
@@ -102,6 +105,9 @@ def main() -> int:
         print(f"step    : {line}")
     q = result["question"]
     print(f"decided : topic={q['topic']} also={q['also']} leads={q['leads']}")
+    for n, part in enumerate(result["parts"], 1):
+        print(f"part {n}  : topic={part['topic']} also={part['also']} leads={part['leads']}"
+              f"  ({'; '.join(part['decision'][-2:])})")
     print("reply   :")
     for line in result["reply"].splitlines():
         print("    " + line)

@@ -46,10 +46,20 @@ class EntityMatch:
     role: Optional[str] = None
 
 
+#: Degree words between "is" and what it is ("my skin is pretty normal", "skin's super oily").
+INTENSIFIERS = ("pretty", "quite", "very", "really", "super", "fairly", "rather", "kinda", "kind of", "a bit",
+                "mostly", "totally", "so", "extremely", "generally", "usually")
+_IS_WHAT = re.compile(r"^(.*\b(?:is|'s)) (\S+)$")
+
+
 def variants(phrase: str) -> Set[str]:
-    """Spelling variants a user may type: plural, hyphen/space/joined, apostrophe-less, -ise/-ize."""
+    """Spelling variants a user may type: plural, hyphen/space/joined, apostrophe-less, -ise/-ize, and a
+    degree word after "is" ("skin is pretty normal")."""
     base = " ".join(phrase.lower().split())
     out = {base}
+    said = _IS_WHAT.match(base)
+    if said:
+        out |= {f"{said.group(1)} {degree} {said.group(2)}" for degree in INTENSIFIERS}
     if "-" in base:
         out |= {base.replace("-", " "), base.replace("-", "")}
     if "'" in base:

@@ -48,7 +48,7 @@ _CLAUSE = re.compile(r"[,;:]\s+|\s+[-–—]+\s+|\s+(?:but|so)\s+", re.I)
 _EITHER_OR = re.compile(r"\b\w+\b[^?.!,]{0,25}\bor\b\s+(?!(?:not|no|is|are|do|does|should|can|will|would|"
                         r"shall|am|was|did|have|has|just|maybe|something)\b)\w+", re.I)
 #: A question asking which / what / how: it has no yes or no for an answer.
-_WH = re.compile(r"^\W*(which|what|how|where|when|why|who)\b", re.I)
+_WH = re.compile(r"^\W*((ok|okay|so|and|but|um|hmm|wait|sorry|also|then)\b\W*)*(which|what|how|where|when|why|who)\b", re.I)
 _STEP = re.compile(r"\bstep\s*#?\s*(\d)\b", re.I)
 #: Subjects that come from the message's entities, most specific first.
 ENTITY_SUBJECTS = (("ingredient", "ingredient"), ("product", "product"))

@@ -48,10 +48,10 @@ USES: Dict[str, Tuple[str, ...]] = {
         "for_profile", "when_am", "when_pm", "routine_intro", "routine_pm_note", "tailor_prompt", "for_type",
         "for_pigment", "for_darker", "for_darker_or_pigment", "where_type", "card_title", "card_am", "card_pm",
         "card_spf", "card_wait", "card_mineral", "card_brightening", "adjust_ask", "adjust_intro", "profile_ack",
-        "brightening_list", "step_head", "why", "absorb_then", "and_sunscreen", "order_line",
+        "brightening_list", "step_head", "why", "absorb_then", "and_sunscreen", "optional_then", "order_line",
         "ingredient_unknown", "am_spf", "same_at_night", "same_at_night_agree", "verdict_after_serum", "actives_order", "combine_unknown", "toner_note", "sunscreen_night", "exfoliation_depends",
         "actives_exfoliants", "avoid_depends", "not_covered", "not_covered_area", "walk_done", "walk_head",
-        "walk_wait_head", "walk_optional", "walk_not_started", "walk_position", "walk_stopped", "reminder_set",
+        "walk_wait_head", "walk_optional", "walk_your_actives", "walk_not_started", "walk_position", "walk_stopped", "reminder_set",
         "seconds", "minutes", "reminder_fired", "reminder_next", "patch_sensitive", "source_line",
         "verdict_yes", "verdict_no", "verdict_better_not", "widget_greeting", "no_such_step", "step_count", "handoff_unconfigured", "order_first", "order_after", "order_before", "sequence", "sequence_wait", "sequence_morning", "sequence_together", "timing_verdict", "timing_unknown", "timing_only_for", "time_am", "time_pm",
         "elsewhere", "ack_settled", "ack_settled_reaction", "ack_fine", "ack_patch_test",
@@ -136,6 +136,10 @@ class Context:
     order_asked: bool = False
     #: the question asks for an order ("exosome + vit c + niacinamide, order?")
     order_of: bool = False
+    #: a yes/no asking whether the profile changes it ("does that change the sunscreen?"): Yes or No first
+    asks_change: bool = False
+    #: the message names both times of day ("vitamin C in the AM and retinol at night"): actives kept apart
+    times_apart: bool = False
 
 
 @dataclass
@@ -448,7 +452,9 @@ def step_detail(kb: KnowledgeBase, ctx: Context) -> Answer:
         return w.answer("step", _next(kb))
     text, source = _treatments_text(kb, p) if s.id == "treatments" else (s.text, s.source)
     w.add(say(kb, "step_head", number=s.number, title=s.title, text=text), source)
-    if not (p.gated and s.id == "treatments"):
+    if s.optional and not p.gated:  # what follows when the user has no actives, instead of a reason
+        w.say("optional_then", and_sunscreen="" if ctx.time == "pm" else say(kb, "and_sunscreen"))
+    elif not (p.gated and s.id == "treatments"):
         w.add(say(kb, "why", text=s.why), s.source)
     fields = {**STEP_ADVICE, "apply_serum": "serum"}
     for t in _covered_types(kb, p):
@@ -592,7 +598,7 @@ def ingredient_answer(kb: KnowledgeBase, ctx: Context) -> Answer:
                 w.fact(fact)
     if ctx.time == "am" and advised:
         w.say("am_spf")
-    if "vitamin_c" in ctx.ingredients and "retinoid" in ctx.ingredients and not p.gated:
+    if "vitamin_c" in ctx.ingredients and "retinoid" in ctx.ingredients and not p.gated and not ctx.times_apart:
         w.say("combine_unknown")
     return w.answer("ingredient", _next(kb))
 
@@ -650,10 +656,15 @@ def sunscreen(kb: KnowledgeBase, ctx: Context) -> Answer:
     tone = _darker(kb, ctx.profile)
     if ctx.time == "pm":
         w.say("same_at_night_agree" if ctx.leaves_out else "sunscreen_night")
+    elif tone and ctx.asks_change:  # "does that change the sunscreen?": yes, which one, then why
+        w.add(tone.sunscreen_type, tone.source, prefix=say(kb, "verdict_yes"))
+        w.add(tone.sun_protection, tone.source)
     elif tone:  # which sunscreen, and why it matters more for this skin
         w.add(s.text, s.source)
         w.add(tone.sunscreen_type, tone.source)
         w.add(tone.sun_protection, tone.source)
+    elif ctx.asks_change and not ctx.profile.is_empty:  # "does oily skin change the sunscreen?": no
+        w.add(s.text, s.source, prefix=say(kb, "verdict_no"))
     else:
         w.add(f"{s.text} {s.why}", s.source)
         sun = principle(kb, "sun_protection")
@@ -924,6 +935,10 @@ def walkthrough(kb: KnowledgeBase, ctx: Context, index: int) -> Answer:
         w.add(say(kb, "walk_head", number=s.number, total=total, title=s.title, optional=optional), s.source)
     text, source = _treatments_text(kb, p) if s.id == "treatments" else (s.text, s.source)
     w.add(text, source)
+    yours = [ingredient(kb, i) for i in ctx.ingredients if any(x.id == i for x in kb.ingredients)]
+    yours = [i.label.split(" (")[0] for i in yours if i.category in ("active", "serum")]
+    if s.id == "treatments" and yours and not p.gated:  # "I use retinol": this is where it goes on
+        w.say("walk_your_actives", labels=" and ".join(yours))
     for t in _covered_types(kb, p):
         if s.id in STEP_ADVICE and not (p.gated and s.id == "treatments"):
             w.add(advice(t, STEP_ADVICE[s.id], p), t.source, prefix=_for(kb, t))

@@ -324,12 +324,18 @@ def _ellipsis(turn: Turn, state: State) -> Optional[str]:
     return state.last_topic
 
 
+#: "wait" as an interjection ("oh wait", "wait, sorry", "wait actually"), not the serum's wait.
+_WAIT_INTERJECTION = re.compile(r"(^|[.!?,]\s*|\b(oh|hold on|oops|ah|um|hmm)\s+)wait\b\s*(,|!|\.|sorry|actually|no\b)", re.I)
+
+
 def _topic(turn: Turn, state: State, cued: List[str], safety: List[str]) -> Optional[str]:
     """The main topic: the intent's, unless context, entities or cues say better."""
     elliptical = _ellipsis(turn, state)
     if elliptical and not safety:
         return elliptical
     topic = INTENT_TOPICS.get(turn.intent or "")
+    if topic == "absorption" and _WAIT_INTERJECTION.search(turn.text) and "absorption" not in cued:
+        topic = None  # "oh wait sorry, it's actually oily — which moisturiser?": "wait" was a word, not the wait
     product, time = turn.product, turn.time
     if turn.intent == "followup" or (topic is None and not safety):
         # "and at night?", "what about vitamin C?" or an unclassified message with useful entities or cues
@@ -865,6 +871,9 @@ def gap_or_verdict(d: Draft) -> Optional[str]:
     if d.tri.severity in INTERRUPTING or d.topic == "walkthrough_next":
         return None
     f = d.frame
+    if d.tri.procedure and f.gap == "devices":
+        d.safety.append("gap:devices")  # "my derma roller or my LED mask?": the procedure's answer, and the device's
+        return "gap devices, beside the procedure"
     if d.tri.procedure or d.tri.claim:
         return None  # the procedure or claim answer is the whole answer
     if f.sequence and not (d.state.profile().gated and any(x.startswith("ingredient:") for x in f.sequence)):
@@ -1083,6 +1092,8 @@ def resolve(turn: Turn, state: State, cues: Mapping[str, Sequence[str]] = {},
         leaves_out=tx.has(turn.text, kb.understanding.leave_out),
         order_asked=bool(_BEFORE_OR_AFTER.search(turn.text)),
         order_of=d.frame.aspect == "order",
+        asks_change=d.frame.yes_no and tx.asked(turn.text, kb.understanding.asks_change),
+        times_apart=set(turn.entities.get("time_of_day") or ()) >= {"am", "pm"},
     )
     question = Question(d.topic, context, d.safety, d.resumed, d.also, tri, d.frame, d.trace, okayed=okayed,
                         answered=d.answered)
@@ -1130,9 +1141,14 @@ def _several_questions(d: Draft, kb: KnowledgeBase, cues: Mapping[str, Sequence[
              and not (p.topic == "ingredient" and not p.context.ingredients and not p.safety)]  # nothing known to say
     # a clause that only leans on another ("where does an essence go? before or after the exosome one?"): one answer
     parts = [p for n, p in enumerate(parts) if n == 0 or not (
-        any((q.topic, q.safety) == (p.topic, p.safety) for q in parts[:n])
+        any((q.topic, q.safety, q.context.product) == (p.topic, p.safety, p.context.product) for q in parts[:n])
         or (p.topic in LEANING_TOPICS and not p.safety and not _names_its_own(p)))]
-    said = [(p.topic, p.context.step, tuple(p.context.ingredients), tuple(p.safety)) for p in parts]
+    # a clause naming nothing after one the protocol is silent on leans on it ("do u ship to canada? how long
+    # does it take": the shipping, not the serum's absorption)
+    parts = [p for n, p in enumerate(parts) if n == 0 or not (
+        any(k.startswith("gap:") for q in parts[:n] for k in q.safety) and not p.safety
+        and p.frame is not None and p.frame.subject is None and not _names_its_own(p))]
+    said = [(p.topic, p.context.step, tuple(p.context.ingredients), tuple(p.safety), p.context.product) for p in parts]
     asked = {t for p in parts for t in (p.topic, p.also) if t}
     if len(set(said)) < 2 or asked <= {d.topic, d.also} and not any(p.safety for p in parts):
         return []  # one thing asked twice, or the whole message's decision covers each question

@@ -322,6 +322,8 @@ class Understanding(Strict):
     start_words: List[str] = []
     #: words proposing to leave a product out ("same thing minus spf?")
     leave_out: List[str] = []
+    #: a yes/no asking whether the profile changes something ("does that change the sunscreen?")
+    asks_change: List[str] = []
     #: chat shorthand and its spelling ("shud": "should"), applied before anything reads a message
     shorthand: Dict[str, str] = {}
     after_serum: List[str]

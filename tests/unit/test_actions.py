@@ -162,3 +162,29 @@ async def test_product_and_ingredient_in_one_message_get_both_answers():
     assert "fragrance-free" in text and "alcohol-based toners" in text
     assert len(messages) == 1  # one reply, one message, one source line
     assert text.count("_Source:") == 1
+
+
+async def test_a_goodbye_that_asks_is_answered_and_one_that_does_not_says_goodbye():
+    # "at night too?" read as "good night", right after a sunscreen answer: the question, not a farewell
+    text, messages, _ = await run(ActionHelp(), tracker("goodbye", "at night too?", [("time_of_day", "pm")],
+                                                        last_topic="sunscreen"))
+    assert "night" in text and not any(m.get("response") == "utter_goodbye" for m in messages)
+    _, messages, _ = await run(ActionHelp(), tracker("goodbye", "good night!", [("time_of_day", "pm")],
+                                                     last_topic="sunscreen"))
+    assert [m["response"] for m in messages] == ["utter_goodbye"]
+    _, messages, _ = await run(ActionHelp(), tracker("thank", "thanks!", last_topic="sunscreen"))
+    assert [m["response"] for m in messages] == ["utter_thank"]
+
+
+async def test_a_verdict_remembers_the_topic_it_answered():
+    _, _, events = await run(ActionAnswer(), tracker("ask_sunscreen", "do i need sunscreen?", [("product", "sunscreen")]))
+    assert SlotSet("last_topic", "sunscreen") in events
+
+
+async def test_the_actives_step_of_a_walkthrough_names_the_ones_the_user_uses():
+    text, _, _ = await run(ActionWalkthrough(), tracker("walkthrough_next", "now what", walkthrough_step=2.0,
+                                                        walkthrough_time="pm", ingredient=["retinoid"]))
+    assert "Step 3" in text and "your retinoids" in text
+    text, _, _ = await run(ActionWalkthrough(), tracker("walkthrough_next", "now what", walkthrough_step=2.0,
+                                                        walkthrough_time="pm"))
+    assert "Step 3" in text and "your " not in text

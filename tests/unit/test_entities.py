@@ -92,3 +92,11 @@ def test_a_negation_carries_over_a_list(kb):
     matcher = VocabularyMatcher(spacy.blank("en"), kb)
     roles = {(m.entity, m.role) for m in matcher("never been on accutane or any prescription stuff")}
     assert roles == {("medication", "not")}
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("my skin's pretty normal tbh", {("skin_type", "normal")}),
+    ("my skin is super normal", {("skin_type", "normal")}),
+])
+def test_a_degree_word_after_is_still_the_same_fact(find, text, expected):
+    assert find(text) == expected

@@ -252,3 +252,14 @@ def test_an_order_between_moisturiser_and_sunscreen_is_not_about_the_serum(kb):
     text = lead(kb, "order:my moisturiser|sunscreen|sunscreen|relative", Context(), None).text
     assert text.startswith("**After** — sunscreen goes after your moisturiser")
     assert "serum" not in text and "SPF of 30" in text
+
+
+def test_does_that_change_the_sunscreen_is_yes_for_darker_tones_and_no_otherwise(kb):
+    assert ask(kb, "sunscreen", DARKER, asks_change=True).text.startswith("**Yes.** Use a broad-spectrum mineral")
+    assert ask(kb, "sunscreen", OILY, asks_change=True).text.startswith("**No.**")
+
+
+def test_vitamin_c_and_retinol_kept_to_morning_and_night_get_no_combining_caveat(kb):
+    both = ask(kb, "ingredient", ingredients=("vitamin_c", "retinoid")).text
+    apart = ask(kb, "ingredient", ingredients=("vitamin_c", "retinoid"), times_apart=True).text
+    assert "combine" in both and "combine" not in apart

@@ -563,3 +563,20 @@ def test_doubting_the_last_answer_gets_the_protocols_answer_again(kb, ask, text,
 
 def test_asking_whether_it_is_a_bot_is_not_doubting_an_answer(ask):
     assert "pushback" not in ask("are you sure you're not a bot?", State(last_topic="absorption"), intent="bot_challenge").safety
+
+
+def test_wait_as_an_interjection_is_not_the_serums_wait():
+    q = resolve(turn("ask_absorption", "oh wait sorry, it's actually oily. which moisturizer should I use?",
+                     skin_type="oily", product="moisturizer"), State(skin_types=["dry"]))
+    assert q.topic == "product"
+
+
+def test_does_that_change_asks_for_a_verdict_on_what_the_profile_changes():
+    q = resolve(turn("ask_sunscreen", "i'm dark-skinned. does that change the sunscreen?", skin_tone="darker",
+                     product="sunscreen"), State())
+    assert q.context.asks_change and q.topic == "sunscreen"
+
+
+def test_a_device_beside_a_procedure_gets_both_answers():
+    q = resolve(turn("ask_uncovered", "can i use it with my derma roller or my LED mask?"), State())
+    assert "procedures" in q.safety and "gap:devices" in q.safety

@@ -88,6 +88,10 @@ def _forget_denied(facts, tracker: Tracker) -> List[Dict[str, Any]]:
     return events
 
 
+#: The step an answer stands at, for "and then?" after it.
+STEP_OF_TOPIC = {"ingredient": "treatments", "absorption": "absorb"}
+
+
 def remember(answer: Optional[Answer], time: Optional[str], question: Optional[Question] = None,
              tracker: Optional[Tracker] = None) -> List[Dict[str, Any]]:
     """Events that record what was just answered, for follow-ups, and what triage learnt: a reaction gates
@@ -122,6 +126,9 @@ def remember(answer: Optional[Answer], time: Optional[str], question: Optional[Q
         remembered = question.remembers if question is not None else None
         return events + ([SlotSet("last_topic", remembered)] if remembered else [])
     step = question.context.step if question is not None and answer.topic == "step" else None
+    if question is not None and answer.topic in STEP_OF_TOPIC:
+        # "and then?" after where vitamin C goes, or after the wait: the walkthrough from the step after it
+        step = STEP_OF_TOPIC[answer.topic]
     if question is not None and answer.topic == "product" and question.context.product not in (None, "serum"):
         # "which moisturiser after the serum?": the moisturiser is what was answered (the slot took the last named)
         events.append(SlotSet("product", question.context.product))

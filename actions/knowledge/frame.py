@@ -40,7 +40,7 @@ ACTS = {
 YES_NO = re.compile(r"^\W*(can|could|should|shall|do|does|did|is|are|am|will|would|must|may|have|has)\b"
                      r"|\b(is it ok|is it okay|ok to|okay to|safe to|fine to|alright to|necessary|do i need|do i have to|"
                      r"worth it|worth adding|worth using|worth trying|good idea|bad idea)\b"
-                     r"|\b(right|correct|yeah|yes|ok|okay|no)\s*\?+\s*$",  # "… on top, right?"
+                     r"|\b(right|correct|yeah|yes|ok|okay|no|fine|safe|alright|normal|allowed|too)\s*\?+\s*$",  # "… on top, right?", "the serum itself, fine?"
                      re.I)
 #: Where a question's own clause starts after something told ("I have rosacea, can I use glycolic acid?").
 _CLAUSE = re.compile(r"[,;:]\s+|\s+[-–—]+\s+|\s+(?:but|so)\s+", re.I)
@@ -312,6 +312,21 @@ def _first(text: str, these: Sequence[str], those: Sequence[str]) -> bool:
         (min(mine)[0] < min(theirs)[0] or min(mine)[1] > min(theirs)[1])
 
 
+#: How far apart (characters) two options may stand around their "or" ("pat it in or rub it?").
+OR_REACH = 60
+
+
+def _joined_by_or(text: str, options: Sequence[Sequence[str]]) -> bool:
+    """Every option is named and an "or" stands between two of them ("wet or dry?"), not elsewhere in the
+    message ("where do my AHA/BHA acids go, before or after?" names both acids but asks before or after)."""
+    found = [tx.spans(text, option) for option in options]
+    if not all(found):
+        return False
+    return any(re.search(r"\bor\b", text[min(a[1], b[1]):max(a[0], b[0])], re.I)
+               and abs(a[0] - b[0]) <= OR_REACH
+               for a in found[0] for b in found[1])
+
+
 def find_verdict(kb: KnowledgeBase, text: str, subject: Optional[str], time: Optional[str] = None,
                  telling: bool = False) -> Optional[Verdict]:
     """A yes/no or either/or question the knowledge base answers first: every option group named around an
@@ -324,7 +339,7 @@ def find_verdict(kb: KnowledgeBase, text: str, subject: Optional[str], time: Opt
             continue  # "keep going with my retinol?" is about the retinol, not the serum
         if (verdict.unless_time and verdict.unless_time == time) or tx.has(text, verdict.unless_words):
             continue
-        if verdict.options and either_or and all(tx.has(text, option) for option in verdict.options):
+        if verdict.options and either_or and _joined_by_or(text, verdict.options):
             return verdict
         # a statement asks nothing: "actually its oily, it just feels tight after washing" gets no verdict
         cued = tx.spans(text, verdict.cues) if verdict.cues and not telling else []

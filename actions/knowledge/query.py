@@ -49,7 +49,7 @@ USES: Dict[str, Tuple[str, ...]] = {
         "for_pigment", "for_darker", "for_darker_or_pigment", "where_type", "card_title", "card_am", "card_pm",
         "card_spf", "card_wait", "card_mineral", "card_brightening", "adjust_ask", "adjust_intro", "profile_ack",
         "brightening_list", "step_head", "why", "absorb_then", "and_sunscreen", "optional_then", "order_line",
-        "ingredient_unknown", "am_spf", "same_at_night", "same_at_night_agree", "verdict_after_serum", "actives_order", "combine_unknown", "toner_note", "sunscreen_night", "exfoliation_depends",
+        "ingredient_unknown", "am_spf", "same_at_night", "same_at_night_agree", "same_in_morning", "verdict_after_serum", "actives_order", "combine_unknown", "toner_note", "sunscreen_night", "exfoliation_depends",
         "actives_exfoliants", "avoid_depends", "not_covered", "not_covered_area", "walk_done", "walk_head",
         "walk_wait_head", "walk_optional", "walk_your_actives", "walk_not_started", "walk_position", "walk_stopped", "reminder_set",
         "seconds", "minutes", "reminder_fired", "reminder_next", "patch_sensitive", "source_line",
@@ -511,6 +511,9 @@ def layering(kb: KnowledgeBase, ctx: Context) -> Answer:
         return w.answer("layering", _next(kb))
     types = _covered_types(kb, p)
     darker = None if p.gated else _darker(kb, p)
+    ordered = ctx.order_of and (types or darker) and not ctx.time_switched
+    if ordered:  # "in which order do I use the products in the evening?": the order first, then this skin's
+        w.say("order_line", order=_order(kb, ctx.time))
     for t in types:  # what to layer for this skin is the answer; the general rule follows in one line
         parts = [advice(t, f, p) for f in ("layering", "moisturizer")]
         w.add(" ".join(x for x in parts if x), t.source, prefix=_for(kb, t))
@@ -526,7 +529,9 @@ def layering(kb: KnowledgeBase, ctx: Context) -> Answer:
         w.say("order_line", order=_order(kb, ctx.time))
         w.add(*_treatments_text(kb, p))
     _uncovered_notes(kb, p, w)
-    if ctx.time == "am" and types:
+    if ctx.time == "am" and ctx.time_switched:
+        w.say("same_in_morning", at_start=True)  # "and the morning is the same?": yes, with sunscreen last
+    elif ctx.time == "am" and types and not ordered:
         w.say("am_spf")  # what goes on after the serum in the morning ends with sunscreen
     elif ctx.time == "pm" and ctx.time_switched:
         w.say("same_at_night", at_start=True)  # "same for night?": what changes, first

@@ -492,7 +492,10 @@ def main_topic(d: Draft) -> Optional[str]:
 def bare_aspect_refers_back(d: Draft) -> Optional[str]:
     """A bare "how often?" / "how much?" right after an exfoliation, ingredient, product or sunscreen answer
     is about that, not the serum."""
-    if (d.topic in ("frequency", "amount") and not d.turn.entities and len(d.turn.text.split()) <= 3
+    # "so every night is too much?" after a BHA answer: still the BHA, though longer — it names nothing else
+    leaning = d.topic == "frequency" and len(d.turn.text.split()) <= 8 and not d.turn.has("ingredient", "product") \
+        and not re.search(r"\b(serum|exosome|it)\b", d.turn.text, re.I)
+    if (d.topic in ("frequency", "amount") and (not d.turn.entities and len(d.turn.text.split()) <= 3 or leaning)
             and d.state.last_topic in ASPECT_TOPICS):
         d.topic = d.state.last_topic
         d.ingredients = tuple(d.state.ingredients) if d.topic == "ingredient" else d.ingredients
@@ -864,13 +867,20 @@ def gap_follow_up(d: Draft) -> Optional[str]:
     return f"who can tell ({d.state.last_gap})"
 
 
+#: Topics a gap that keeps the answer ("… in winter?") follows with this skin's answer again.
+FOLLOWED_BY_GAP = frozenset({"layering", "product", "profile", "adjustments", "routine"})
+
+
 def gap_or_verdict(d: Draft) -> Optional[str]:
     """The asked aspect of the subject is one the protocol is silent on ("how long does a patch test take?",
     "how much sunscreen?"): say so instead of a nearby fact. An either/or question the knowledge base answers
     ("wet or dry skin?"): that answer, first and alone."""
+    f = d.frame
+    if d.tri.severity in INTERRUPTING and f.gap and any(g.beside_safety for g in d.kb.gaps if g.id == f.gap):
+        d.safety.append(f"gap:{f.gap}")  # the reaction's advice first, then what the protocol doesn't say
+        return f"gap {f.gap}, beside the reaction"
     if d.tri.severity in INTERRUPTING or d.topic == "walkthrough_next":
         return None
-    f = d.frame
     if d.tri.procedure and f.gap == "devices":
         d.safety.append("gap:devices")  # "my derma roller or my LED mask?": the procedure's answer, and the device's
         return "gap devices, beside the procedure"
@@ -895,6 +905,10 @@ def gap_or_verdict(d: Draft) -> Optional[str]:
             d.topic = others[0] if others else None
         elif d.product not in (None, "serum"):
             d.topic = "product"  # a named brand of a product type: what the protocol says of that type
+        elif d.topic not in d.cued and not d.ingredients:
+            # "and in winter when it gets worse?": the gap, then the last answer's topic for this skin — not the
+            # classifier's guess at a message about something the protocol doesn't cover
+            d.topic = d.state.last_topic if d.state.last_topic in FOLLOWED_BY_GAP else None
         return f"gap {f.gap}"
     answered = next((v.topic for v in d.kb.verdicts if v.id == f.verdict), None)
     gating = [c for c in d.state.conditions if c in GATING_CONDITIONS]
@@ -1035,7 +1049,8 @@ def second_question(d: Draft) -> Optional[str]:
             d.topic = "ingredient"  # where this ingredient goes
     elif d.topic is not None and d.topic not in WALKTHROUGH_TOPICS:
         extra = [t for t in d.cued if t != d.topic and t not in COVERS.get(d.topic, ())
-                 and _asked_apart(d.turn.text, d.frame.subject_words, d.kb.question_cues.get(t, ()))]
+                 and _asked_apart(d.turn.text, d.frame.subject_words, d.kb.question_cues.get(t, ()))
+                 and not (t == "amount" and d.frame.aspect != "amount" and _TOO_OFTEN.search(d.turn.text))]
         d.also = extra[0] if extra else None
     if d.state.reaction and d.also in SERUM_USE_TOPICS:
         d.also = None
@@ -1048,6 +1063,9 @@ STEPS = (area_beyond_face, walkthrough_continues, main_topic, walkthrough_asked,
          statement_acknowledged, gap_follow_up, gap_or_verdict,
          conditions_gate_actives, safety_answers_alone, medical_question, referral_is_the_answer, second_question)
 
+
+#: "too much" said of how often ("every night is too much?", "twice a day too much?"), not of the amount.
+_TOO_OFTEN = re.compile(r"\b(every|each|a|per|twice|once|daily|nightly)\b[^.?!]{0,20}\btoo (much|many|often)\b", re.I)
 
 _BEFORE_OR_AFTER = re.compile(r"\b(before|after)\s+or\s+(before|after)\b", re.I)
 

@@ -186,6 +186,9 @@ class Gap(Strict):
     elsewhere: Optional[str] = None
     #: subjects the gap does not cover (the protocol does say how often to exfoliate with BHA)
     except_subjects: List[str] = []
+    #: said after a reaction's advice too ("broke out a week in, is this purging?": stop and see a doctor, and
+    #: the protocol doesn't mention purging)
+    beside_safety: bool = False
 
 
 class Verdict(Strict):

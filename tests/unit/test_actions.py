@@ -188,3 +188,11 @@ async def test_the_actives_step_of_a_walkthrough_names_the_ones_the_user_uses():
     text, _, _ = await run(ActionWalkthrough(), tracker("walkthrough_next", "now what", walkthrough_step=2.0,
                                                         walkthrough_time="pm"))
     assert "Step 3" in text and "your " not in text
+
+
+async def test_and_then_after_where_an_active_goes_is_the_step_after_the_actives():
+    _, _, events = await run(ActionAnswer(), tracker("ask_ingredient", "vitamin c in the morning, where does it go?",
+                                                     [("ingredient", "vitamin_c"), ("time_of_day", "am")]))
+    assert SlotSet("last_step", "treatments") in events
+    text, _, _ = await run(ActionWalkthrough(), tracker("walkthrough_next", "and then?", last_step="treatments"))
+    assert "Moisturise" in text and "Cleanse" not in text

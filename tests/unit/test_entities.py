@@ -100,3 +100,8 @@ def test_a_negation_carries_over_a_list(kb):
 ])
 def test_a_degree_word_after_is_still_the_same_fact(find, text, expected):
     assert find(text) == expected
+
+
+def test_my_skins_dry_is_the_type_but_until_my_skins_dry_is_not(find):
+    assert find("my skin's dry") == {("skin_type", "dry")}
+    assert find("wait until my skin's dry then apply") == set()

@@ -198,3 +198,32 @@ def test_three_named_things_in_an_order_question_are_a_sequence(frame):
 def test_a_follow_up_opening_with_and_leans_on_the_last_subject_though_long(frame):
     f = frame("and how long do i have to wait before i know it's fine?", State(last_topic="patch_test"))
     assert (f.subject, f.gap) == ("patch_test", "patch_test_duration")
+
+
+@pytest.mark.parametrize("text, gap", [
+    ("where's my order, it's been two weeks", "price"),
+    ("does cutting dairy help the serum work better?", "diet"),
+    ("and in winter when it gets even worse?", "seasons"),
+    ("broke out a week after starting, is this purging?", "purging"),
+])
+def test_more_things_the_protocol_is_silent_on(frame, text, gap):
+    assert frame(text).gap == gap
+
+
+@pytest.mark.parametrize("text, verdict", [
+    ("5 to 15 min is forever, can i just do 1 minute?", "shorter_wait"),
+    ("do i scrub it in hard or what", "rub_hard"),  # scrubbing it in is how it is applied, not a scrub
+    ("aha or bha?", "aha_or_bha"),
+    ("just on the face?", "neck_too"),
+    ("can I put it on over my makeup to save time?", "makeup_off"),
+])
+def test_more_yes_no_and_either_or_verdicts(frame, text, verdict):
+    assert frame(text).verdict == verdict
+
+
+def test_an_either_or_needs_its_or_between_the_options(frame):
+    assert frame("where do my AHA/BHA acids fit in, before or after exosome?").verdict is None
+
+
+def test_a_season_told_in_passing_is_no_question_about_seasons(frame):
+    assert frame("my face is flaky and tight especially in winter, what kind of moisturiser after the serum").gap is None

@@ -263,3 +263,13 @@ def test_vitamin_c_and_retinol_kept_to_morning_and_night_get_no_combining_caveat
     both = ask(kb, "ingredient", ingredients=("vitamin_c", "retinoid")).text
     apart = ask(kb, "ingredient", ingredients=("vitamin_c", "retinoid"), times_apart=True).text
     assert "combine" in both and "combine" not in apart
+
+
+def test_an_order_asked_with_a_skin_type_starts_with_the_order(kb):
+    text = ask(kb, "layering", DRY, order_of=True, time="pm").text
+    assert text.startswith("Order: 1. Cleanse") and "richer, emollient" in text
+
+
+def test_is_the_morning_the_same_gets_yes_and_the_sunscreen(kb):
+    text = ask(kb, "layering", DRY, time="am", time_switched=True).text
+    assert text.startswith("**Yes**") and "SPF 30" in text.split("\n")[0]

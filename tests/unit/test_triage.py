@@ -259,3 +259,19 @@ def test_a_procedure_answers_alone(ask):
 ])
 def test_an_earlier_reaction_or_a_lasting_rash_decides_the_severity(ask, text, state, severity):
     assert ask(text, state).triage.severity == severity
+
+
+@pytest.mark.parametrize("text", ["bit pink after my first use, is that okay?",
+                                  "it stung for a minute then stopped, is that ok?"])
+def test_brief_pinkness_or_a_sting_that_stopped_is_mild(read, text):
+    assert read(text).severity == "mild"
+
+
+def test_a_breakout_asked_as_purging_gets_the_reaction_advice_and_the_honest_gap(ask):
+    q = ask("broke out a week after starting, is this purging?", intent="report_reaction")
+    assert q.safety[0] == "reaction" and "gap:purging" in q.safety
+
+
+def test_is_the_serum_itself_fine_while_pregnant_is_the_doctors_call(ask):
+    q = ask("and the serum itself, fine?", State(conditions=["pregnancy"], skin_types=["combination"]), intent="followup")
+    assert "pregnancy" in q.safety and q.topic is None

@@ -62,6 +62,10 @@ def test_a_follow_up_takes_its_subject_from_context(frame):
     ("how long after moisturizer before sunscreen?", "moisturiser_wait"),
     ("can i put spf right after my moisturizer?", "moisturiser_wait"),
     ("acne or dark spots, which should I tackle first?", "concern_priority"),
+    ("where's my order, it's been two weeks", "price"),
+    ("does cutting dairy help the serum work better?", "diet"),
+    ("and in winter when it gets even worse?", "seasons"),
+    ("broke out a week after starting, is this purging?", "purging"),
 ])
 def test_the_protocol_is_silent_on_these(frame, text, gap):
     assert frame(text).gap == gap
@@ -97,6 +101,11 @@ def test_either_or_questions_get_the_protocols_verdict(frame):
     ("can I just skip the waiting bit and slap my moisturizer straight on?", "wait_to_absorb"),
     ("how do i know when it's absorbed?", "absorbed_sign"),
     ("how can I tell it's dry enough for my moisturiser", "absorbed_sign"),
+    ("5 to 15 min is forever, can i just do 1 minute?", "shorter_wait"),
+    ("do i scrub it in hard or what", "rub_hard"),  # scrubbing it in is how it is applied, not a scrub
+    ("aha or bha?", "aha_or_bha"),
+    ("just on the face?", "neck_too"),
+    ("can I put it on over my makeup to save time?", "makeup_off"),
 ])
 def test_yes_no_questions_whose_words_the_verdict_asks_for(frame, text, verdict):
     f = frame(text)
@@ -198,27 +207,6 @@ def test_three_named_things_in_an_order_question_are_a_sequence(frame):
 def test_a_follow_up_opening_with_and_leans_on_the_last_subject_though_long(frame):
     f = frame("and how long do i have to wait before i know it's fine?", State(last_topic="patch_test"))
     assert (f.subject, f.gap) == ("patch_test", "patch_test_duration")
-
-
-@pytest.mark.parametrize("text, gap", [
-    ("where's my order, it's been two weeks", "price"),
-    ("does cutting dairy help the serum work better?", "diet"),
-    ("and in winter when it gets even worse?", "seasons"),
-    ("broke out a week after starting, is this purging?", "purging"),
-])
-def test_more_things_the_protocol_is_silent_on(frame, text, gap):
-    assert frame(text).gap == gap
-
-
-@pytest.mark.parametrize("text, verdict", [
-    ("5 to 15 min is forever, can i just do 1 minute?", "shorter_wait"),
-    ("do i scrub it in hard or what", "rub_hard"),  # scrubbing it in is how it is applied, not a scrub
-    ("aha or bha?", "aha_or_bha"),
-    ("just on the face?", "neck_too"),
-    ("can I put it on over my makeup to save time?", "makeup_off"),
-])
-def test_more_yes_no_and_either_or_verdicts(frame, text, verdict):
-    assert frame(text).verdict == verdict
 
 
 def test_an_either_or_needs_its_or_between_the_options(frame):

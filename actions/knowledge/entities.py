@@ -52,7 +52,11 @@ INTENSIFIERS = ("pretty", "quite", "very", "really", "super", "fairly", "rather"
 _IS_WHAT = re.compile(r"^(.*\b(?:is|'s)) (\S+)$")
 
 
-def variants(phrase: str) -> Set[str]:
+#: Entities whose phrases are also matched in the singular ("brown spots" -> "brown spot").
+SINGULAR_TOO = frozenset({"concern"})
+
+
+def variants(phrase: str, singular: bool = False) -> Set[str]:
     """Spelling variants a user may type: plural, hyphen/space/joined, apostrophe-less, -ise/-ize, and a
     degree word after "is" ("skin is pretty normal")."""
     base = " ".join(phrase.lower().split())
@@ -73,6 +77,8 @@ def variants(phrase: str) -> Set[str]:
         last = v.rsplit(" ", 1)[-1]
         if len(last) > 3 and last.isalpha() and not last.endswith("s"):
             out.add(v + "s")
+        elif singular and len(last) > 4 and last.endswith("s") and not last.endswith("ss"):
+            out.add(v[:-1])
     return out
 
 
@@ -129,7 +135,7 @@ class VocabularyMatcher:
             for value, phrases in values.items():
                 key = f"{entity}\t{value}"
                 self.labels[key] = (entity, value)
-                docs = [nlp.make_doc(v) for p in phrases for v in sorted(variants(str(p)))]
+                docs = [nlp.make_doc(v) for p in phrases for v in sorted(variants(str(p), entity in SINGULAR_TOO))]
                 self.matcher.add(key, docs)
                 patterns += [(tuple(t.lower_ for t in d), key) for d in docs]
         patterns.sort(key=lambda p: -len(p[0]))

@@ -29,12 +29,20 @@ def compose(kb: KnowledgeBase, question: Question) -> Tuple[List[Answer], Option
             main = main_part or main
         return answers, main
     words = question.frame.subject_words if question.frame else None
-    answers = [query.lead(kb, kind, question.context, words) for kind in question.safety]
+    # a gap that keeps the answer ("is The Ordinary niacinamide ok?": no brands) follows the answer, whose
+    # verdict goes first; every other lead (safety, a verdict, a gap alone) comes before it
+    after = {f"gap:{g.id}" for g in kb.gaps if g.then_answer} if question.topic else set()
+    answers = [query.lead(kb, kind, question.context, words) for kind in question.safety if kind not in after]
     if question.resumed:
         answers.append(query.profile_noted(kb, question.context))
     main = query.answer(kb, question.topic, question.context) if question.topic else None
     if main is not None:
-        answers.append(_without_repeats(main, answers))
+        main = _without_repeats(main, answers)
+        for lead in [query.lead(kb, kind, question.context, words) for kind in question.safety if kind in after]:
+            first, _, rest = main.text.partition("\n")  # right after the answer's first line
+            main = replace(main, text="\n".join(x for x in (first, lead.text, rest) if x),
+                           sources=main.sources + [x for x in lead.sources if x not in main.sources])
+        answers.append(main)
     if question.also:
         # the second answer leaves out the product the main answer was about ("which cleanser, and what to layer?")
         ctx = question.context

@@ -688,12 +688,25 @@ def correction_resumes(d: Draft) -> Optional[str]:
     return f"corrected to {f.corrects}"
 
 
+#: A follow-up that leans on the last answer for the skin it names again ("even with my skin that shiny??").
+_EVEN = re.compile(r"^\W*(even|still|also|but|and even)\b", re.I)
+
+
 def profile_resumes(d: Draft) -> Optional[str]:
     """A profile given when an answer asked for it resumes that answer; a condition alone is no profile."""
     if d.topic == "profile" and d.facts and d.state.pending_topic:
         d.topic, d.resumed = d.state.pending_topic, True
         d.product = d.product or d.state.product
         return f"resumed {d.topic}"
+    known = set(d.state.skin_types) | {d.state.skin_tone} | set(d.state.concerns)
+    told = [v for k in PROFILE_ENTITIES for v in d.turn.entities.get(k) or ()]
+    if d.topic == "profile" and told and set(told) <= known and tx.asks(d.turn.text) \
+            and (d.frame.yes_no or _EVEN.search(d.turn.text)) and d.state.last_topic in CORRECTED_AGAIN:
+        # "even with my skin that shiny??" right after an answer for oily skin: that answer, not "Got it — oily"
+        d.topic = d.state.last_topic
+        d.product = d.product if d.product not in (None, "serum") else d.state.product
+        d.ingredients = d.ingredients or (tuple(d.state.ingredients) if d.topic == "ingredient" else ())
+        return f"known profile asked again: {d.topic}"
     if d.topic == "profile" and not d.facts:
         d.topic = None if d.safety else "adjustments"
         return f"topic={d.topic}"
@@ -734,6 +747,10 @@ def pairing_is_layering(d: Draft) -> Optional[str]:
                                                    "ingredient") and not d.ingredients:
         d.topic = "layering"
         return "topic=layering"
+    if d.frame.aspect == "pairing" and re.search(r"\binstead\b", d.turn.text, re.I) and not d.turn.has("ingredient"):
+        # "what can I pair it with instead?" after "better not" for vitamin C: this skin's pairing, not vitamin C
+        d.topic, d.ingredients = "layering", ()
+        return "topic=layering (instead)"
     return None
 
 

@@ -105,3 +105,11 @@ def test_a_degree_word_after_is_still_the_same_fact(find, text, expected):
 def test_my_skins_dry_is_the_type_but_until_my_skins_dry_is_not(find):
     assert find("my skin's dry") == {("skin_type", "dry")}
     assert find("wait until my skin's dry then apply") == set()
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("and for the brown spot what stay after pimple?", {("concern", "hyperpigmentation"), ("concern", "pih")}),
+    ("sorry, my skin is dark brown", {("skin_tone", "darker")}),
+])
+def test_a_concern_in_the_singular_and_a_tone_said_of_the_skin(find, text, expected):
+    assert find(text) == expected

@@ -273,3 +273,12 @@ def test_an_order_asked_with_a_skin_type_starts_with_the_order(kb):
 def test_is_the_morning_the_same_gets_yes_and_the_sunscreen(kb):
     text = ask(kb, "layering", DRY, time="am", time_switched=True).text
     assert text.startswith("**Yes**") and "SPF 30" in text.split("\n")[0]
+
+
+def test_a_named_brand_is_said_after_the_answers_first_line(kb):
+    from actions.knowledge.reply import compose
+    from actions.knowledge.resolve import Question
+    q = Question("ingredient", Context(ingredients=("niacinamide",), yes_no=True, asks_use=True), ["gap:brand"])
+    text = "\n".join(a.text for a in compose(kb, q)[0])
+    lines = text.split("\n")
+    assert lines[0].startswith("**Yes.**") and "brands" in lines[1]

@@ -580,3 +580,18 @@ def test_does_that_change_asks_for_a_verdict_on_what_the_profile_changes():
 def test_a_device_beside_a_procedure_gets_both_answers():
     q = resolve(turn("ask_uncovered", "can i use it with my derma roller or my LED mask?"), State())
     assert "procedures" in q.safety and "gap:devices" in q.safety
+
+
+def test_pair_it_with_instead_is_this_skins_pairing_not_the_active_just_declined():
+    q = resolve(turn("ask_layering", "what can i pair it with instead then"),
+                State(skin_types=["sensitive"], last_topic="ingredient", ingredients=["vitamin_c"]))
+    assert (q.topic, q.context.ingredients) == ("layering", ())
+
+
+def test_the_known_skin_named_again_in_a_follow_up_gets_the_last_answer_for_it():
+    state = State(skin_types=["oily"], last_topic="product", product="moisturizer")
+    q = resolve(turn("inform_profile", "even with my skin that shiny??", skin_type="oily"), state)
+    assert (q.topic, q.context.product) == ("product", "moisturizer")
+    new = resolve(turn("inform_profile", "what else helps with my melasma then?", concern="melasma"),
+                  State(concerns=["melasma"], last_topic="ingredient", ingredients=["hydroquinone"]))
+    assert new.topic != "ingredient" or new.context.ingredients != ("hydroquinone",)

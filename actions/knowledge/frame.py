@@ -394,14 +394,13 @@ _PLACED_IT = re.compile(r"\b(?:it|this|that|they)\b", re.I)
 
 
 def referent(state: "State", kb: KnowledgeBase) -> Tuple[str, str]:
-    """What "it" is in an order question, as (its step, the words to say back): sunscreen or an active just
-    answered ("is SPF 15 enough?" … "does it go before or after my moisturiser?"), else the serum."""
+    """What "it" is in an order question, as (its step, the words to say back): sunscreen just answered ("is
+    SPF 15 enough?" … "does it go before or after my moisturiser?"), nothing for an active just answered (its
+    own answer places it), else the serum."""
     if state.last_topic == "sunscreen":
         return "sunscreen", "sunscreen"
     if state.last_topic == "ingredient" and state.ingredients:
-        placed = next((i for i in kb.ingredients if i.id == state.ingredients[-1] and i.category in ("active", "serum")), None)
-        if placed:
-            return "treatments", "it"
+        return "", ""  # an active just answered: its own answer places it (resolve.remembered_ingredient)
     return "apply_serum", "the serum"
 
 
@@ -423,6 +422,8 @@ def read_order(turn: "Turn", kb: KnowledgeBase, aspect: Optional[str], either_or
         stage = stage_of_product.get(str(e.get("value")))
         if stage and all(stages.index(stage) != n for n, _, _ in named):
             named.append((stages.index(stage), e["start"], turn.text[e["start"]:e["end"]]))
+    if not it[0]:
+        return ()
     it_stage = stages.index(it[0])
     pronoun = (_PUT_IT if it[0] == "apply_serum" else _PLACED_IT).search(turn.text)
     if len(named) == 1 and named[0][0] != it_stage and pronoun and pronoun.start() < named[0][1]:
@@ -439,7 +440,7 @@ def read_order(turn: "Turn", kb: KnowledgeBase, aspect: Optional[str], either_or
     return first, second, asked, how
 
 
-_CONDITION = re.compile(r"\b(if|since|as|because|cause|cuz|when)\b[^.?!]*$", re.I)
+_CONDITION = re.compile(r"\b(if|since|as|because|cause|cuz|when|only)\b[^.?!]*$", re.I)
 
 
 def _time_in_condition(turn: "Turn") -> bool:

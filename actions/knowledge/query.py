@@ -574,7 +574,9 @@ def ingredient_answer(kb: KnowledgeBase, ctx: Context) -> Answer:
         personal = [f for type_id in ([t.id for t in _covered_types(kb, p)] if not pairing else list(ing.by_type))
                     for f in ing.by_type.get(type_id, [])]
         # a skin type's word on an active is a caution ("hold off … until tolerance"); a tone's is a suggestion
-        cautions = list(personal) if ing.category in CAUTION_CATEGORIES else []
+        # … except where the skin's own section suggests the active (oily skin: a salicylic cleanser, BHA)
+        suggesting = {t.source for t in kb.skin_types if t.suggests_actives}
+        cautions = [f for f in personal if f.source not in suggesting] if ing.category in CAUTION_CATEGORIES else []
         personal += list(ing.by_tone.get("darker", [])) if p.pigment_prone or pairing else []
         for n, fact in enumerate(cautions):
             # "is it fine to add lavender oil?" with rosacea-prone skin: better not, then why
@@ -591,7 +593,9 @@ def ingredient_answer(kb: KnowledgeBase, ctx: Context) -> Answer:
         later = next((x for x in kb.products if x.id in ctx.products and x.step in LATER_STEPS), None)
         for n, fact in enumerate(ing.general):
             label = f"**{ing.label[:1].upper() + ing.label[1:]}:** " if n == 0 and len(ctx.ingredients) > 1 else ""
-            placing = ctx.order_asked and ing.category in PLACED_CATEGORIES and not cautions
+            # "before or after …?", or a yes/no placing it against a later product ("… before moisturiser, right?")
+            placing = (ctx.order_asked or (ctx.yes_no and ctx.order_of and later)) \
+                and ing.category in PLACED_CATEGORIES and not cautions
             lead_word = (None if ctx.inverted and (wrong_order or verdict) else
                          "verdict_no" if wrong_order else "verdict_yes" if verdict else
                          "verdict_better_not" if avoided else
@@ -849,6 +853,10 @@ def lead(kb: KnowledgeBase, kind: str, ctx: Context, subject_words: Optional[str
         return _timing(kb, ctx, ingredient(kb, ident), w)
     if group == "cure":
         return _cure(kb, ctx, w)
+    if group == "stop_named":  # the actives named in a reaction report stop too
+        labels = [ingredient(kb, i).label.split(" (")[0] for i in ident.split("|")]
+        w.add(kb.safety.stop_named.text.format(labels=" and ".join(labels)), kb.safety.stop_named.source)
+        return w.answer(kind)
     return safety(kb, kind)
 
 

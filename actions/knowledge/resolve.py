@@ -939,7 +939,8 @@ def gap_or_verdict(d: Draft) -> Optional[str]:
         d.safety.append(f"verdict:{f.verdict}" + (f":{f.polarity}" if f.polarity else ""))
         d.answered = answered
         others = [t for t in d.cued if t != answered and t not in COVERS.get(answered or "", ())
-                  and _after_a_break(d.turn.text, d.kb.question_cues.get(t, ()))]
+                  and _after_a_break(d.turn.text, d.kb.question_cues.get(t, ()))
+                  and tx.asked(d.turn.text, d.kb.question_cues.get(t, ()))]  # not a statement beside it
         d.topic, d.also = None, (others[0] if others else None)  # "how much, and do I wait?": both
         if answered == "ingredient" and d.ingredients:
             d.topic = "ingredient"  # "BP same time or separately?": separately, then what the protocol says of it
@@ -981,12 +982,29 @@ def medical_question(d: Draft) -> Optional[str]:
     return None
 
 
+def _reaction_specifics(d: Draft) -> str:
+    """What a reaction report itself names: the serum in an eye gets the eye's advice instead of the skin's;
+    actives the user uses stop too ("burning and peeling since I added retinol and a glycolic toner")."""
+    if d.tri.severity not in ("reaction", "emergency"):
+        return ""
+    said = ""
+    if d.tri.severity == "reaction" and tx.has(d.turn.text, d.kb.triage.eye_contact):
+        d.safety = ["eye" if k == "reaction" else k for k in d.safety]
+        said += ", in the eye"
+    categories = {i.id: i.category for i in d.kb.ingredients}
+    actives = [i for i in d.turn.entities.get("ingredient") or () if categories.get(i) in GATED_CATEGORIES]
+    if actives:
+        d.safety.append("stop_named:" + "|".join(actives))
+        said += f", stop {actives}"
+    return said
+
+
 def safety_answers_alone(d: Draft) -> Optional[str]:
     """An emergency, a reaction, a flare, an approval claim or a procedure is the answer; after a reaction,
     routine advice waits for a doctor; "will it cure …?" gets the honest no instead of benefits."""
     if d.tri.severity in INTERRUPTING or d.tri.claim in ALONE_CLAIMS or (d.tri.procedure and not d.area):
         d.topic = None
-        return "safety only"
+        return "safety only" + _reaction_specifics(d)
     if d.state.reaction and not d.tri.severity and not d.tri.cleared:
         d.safety = [f"{d.state.reaction}_remembered"] + d.safety
         if d.topic is None or d.topic in SERUM_USE_TOPICS or (d.topic == "not_covered" and not d.area):

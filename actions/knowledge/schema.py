@@ -251,6 +251,10 @@ class Safety(Strict):
 
     emergency: Fact
     reaction: Fact
+    #: the serum in an eye: flush it, then a doctor if it still burns
+    eye: Fact
+    #: the actives the user named in a reaction report stop too ({labels})
+    stop_named: Fact
     emergency_remembered: Fact
     reaction_remembered: Fact
     mild: Fact
@@ -272,6 +276,8 @@ class Safety(Strict):
 class Triage(Strict):
     """Words the severity triage reads beside ``vocabulary.symptom`` (whole words, any case)."""
 
+    #: the product got into an eye ("got some in my eye and it burns")
+    eye_contact: List[str] = []
     emergency_parts: List[str]
     swelling_words: List[str]
     soft_swelling: List[str]

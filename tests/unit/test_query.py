@@ -282,3 +282,15 @@ def test_a_named_brand_is_said_after_the_answers_first_line(kb):
     text = "\n".join(a.text for a in compose(kb, q)[0])
     lines = text.split("\n")
     assert lines[0].startswith("**Yes.**") and "brands" in lines[1]
+
+
+def test_a_yes_no_placing_an_active_before_a_later_product_gets_before_first(kb):
+    text = ask(kb, "ingredient", ingredients=("retinoid",), products=("moisturizer",), yes_no=True, order_of=True).text
+    assert text.startswith("**Before your moisturiser.**")
+
+
+def test_a_salicylic_cleanser_for_oily_skin_is_no_caution(kb):
+    text = ask(kb, "ingredient", OILY, ingredients=("salicylic_acid",), yes_no=True, asks_use=True).text
+    assert not text.startswith("**Better not.**")
+    assert ask(kb, "ingredient", SENSITIVE, ingredients=("salicylic_acid",), yes_no=True,
+               asks_use=True).text.startswith("**Better not.**")

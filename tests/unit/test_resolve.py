@@ -10,7 +10,7 @@ def turn(intent, text="", **entities):
 
 def test_a_reaction_interrupts_any_question():
     q = resolve(turn("ask_ingredient", "I got a rash from retinol", symptom="reaction", ingredient="retinoid"), State())
-    assert q.safety == ["reaction"] and q.topic is None
+    assert q.safety == ["reaction", "stop_named:retinoid"] and q.topic is None  # the retinol stops too
 
 
 def test_pregnancy_is_flagged_and_the_question_still_answered():

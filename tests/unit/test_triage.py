@@ -275,3 +275,18 @@ def test_a_breakout_asked_as_purging_gets_the_reaction_advice_and_the_honest_gap
 def test_is_the_serum_itself_fine_while_pregnant_is_the_doctors_call(ask):
     q = ask("and the serum itself, fine?", State(conditions=["pregnancy"], skin_types=["combination"]), intent="followup")
     assert "pregnancy" in q.safety and q.topic is None
+
+
+def test_the_serum_in_an_eye_gets_the_eyes_advice_not_the_skins(ask):
+    q = ask("ugh got some serum in my eye and it burns")
+    assert q.safety == ["eye"]
+
+
+def test_a_skin_that_stings_with_lots_of_stuff_is_sensitive_not_a_reaction(ask):
+    q = ask("my skin is pretty sensitive, it stings with lots of stuff", intent="inform_profile")
+    assert not q.safety and q.topic == "profile"
+
+
+def test_only_at_night_is_the_condition_of_a_sunscreen_question(ask):
+    q = ask("I only use the serum at night, do I still need sunscreen?", intent="ask_sunscreen")
+    assert q.context.time is None or q.safety and q.safety[0].startswith("verdict:skip_sunscreen")

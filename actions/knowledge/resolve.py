@@ -452,6 +452,9 @@ def area_beyond_face(d: Draft) -> Optional[str]:
     """A body area other than face and neck, in a question about applying: the protocol doesn't cover it."""
     applying = "application" in d.cued_all or d.turn.intent in ("ask_uncovered", "ask_step")
     applying = applying or (d.frame.act == "ask" and d.turn.intent in LOW_INFO_INTENTS)  # "under my eyes as well?"
+    # "will it work on my hands and chest too?": whether it goes there, not how long results take
+    applying = applying or (d.frame.act == "ask" and d.turn.intent in ("ask_results", "ask_benefits")
+                            and re.search(r"\bon (my|the|your)\b", d.turn.text, re.I) is not None)
     if "other" in (d.turn.entities.get("body_area") or ()) and applying:
         d.area = " and ".join(dict.fromkeys(d.turn.texts.get("body_area") or ())) or "that area"
         return f"area={d.area}"

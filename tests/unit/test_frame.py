@@ -106,6 +106,7 @@ def test_either_or_questions_get_the_protocols_verdict(frame):
     ("aha or bha?", "aha_or_bha"),
     ("just on the face?", "neck_too"),
     ("can I put it on over my makeup to save time?", "makeup_off"),
+    ("so mornings are fine too?", "serum_time_ok"),
 ])
 def test_yes_no_questions_whose_words_the_verdict_asks_for(frame, text, verdict):
     f = frame(text)

@@ -595,3 +595,9 @@ def test_the_known_skin_named_again_in_a_follow_up_gets_the_last_answer_for_it()
     new = resolve(turn("inform_profile", "what else helps with my melasma then?", concern="melasma"),
                   State(concerns=["melasma"], last_topic="ingredient", ingredients=["hydroquinone"]))
     assert new.topic != "ingredient" or new.context.ingredients != ("hydroquinone",)
+
+
+def test_will_it_work_on_my_hands_asks_whether_it_goes_there():
+    q = resolve(Turn("ask_results", "will it work on my hands and chest too?", {"body_area": ["other"]},
+                     {"body_area": ["hands", "chest"]}), State())
+    assert q.topic == "not_covered" and q.context.area

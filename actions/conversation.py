@@ -27,7 +27,9 @@ HANDOFF_REQUEST = "handoff"
 SMALL_TALK = {"greet": "utter_greet", "affirm": "utter_affirm", "deny": "utter_deny", "goodbye": "utter_goodbye",
               "thank": "utter_thank", "out_of_scope": "utter_out_of_scope", "help": "utter_capabilities"}
 #: Small talk that closes: a topic is answered only when the message also asks ("at night too?" read as
-#: "good night" is a question; "good night!" after a sunscreen answer is not one about sunscreen).
+#: "good night" is a question; "good night!" after a sunscreen answer is not one about sunscreen). Goodbye
+#: comes here (data/rules.yml); thanks stays a domain response, so it is answered even while the action
+#: server is down (tests/reliability).
 CLOSING = frozenset({"goodbye", "thank"})
 
 

@@ -258,7 +258,7 @@ def find_gap(kb: KnowledgeBase, text: str, subject: Optional[str], aspect: Optio
         if tx.has(text, gap.unless_words):
             continue
         if gap.asks:
-            if any(all(tx.has(text[a:b], group) for group in gap.asks) for a, b in tx.question_spans(text)):
+            if _asked_together(text, gap.asks):
                 return gap
             continue
         if gap.cues:  # asked about, not denied ("I don't wear makeup, do I still cleanse?" is not about makeup)
@@ -312,6 +312,11 @@ def _first(text: str, these: Sequence[str], those: Sequence[str]) -> bool:
         (min(mine)[0] < min(theirs)[0] or min(mine)[1] > min(theirs)[1])
 
 
+def _asked_together(text: str, groups: Sequence[Sequence[str]]) -> bool:
+    """A word of every group stands in one question sentence (a gap's or a verdict's ``asks``)."""
+    return any(all(tx.has(text[a:b], group) for group in groups) for a, b in tx.question_spans(text))
+
+
 #: How far apart (characters) two options may stand around their "or" ("pat it in or rub it?").
 OR_REACH = 60
 
@@ -345,8 +350,7 @@ def find_verdict(kb: KnowledgeBase, text: str, subject: Optional[str], time: Opt
         cued = tx.spans(text, verdict.cues) if verdict.cues and not telling else []
         if any(tx.in_question(text, span) for span in cued) or (cued and _asks_of_it(text)):
             return verdict
-        if verdict.asks and any(all(tx.has(text[a:b], group) for group in verdict.asks)
-                                for a, b in tx.question_spans(text)):
+        if verdict.asks and _asked_together(text, verdict.asks):
             return verdict
     return None
 
@@ -362,8 +366,9 @@ _WHICH_KIND = re.compile(r"\b(which|what|wat)\s+((kind|type|sort)s?\s+of\s+)?(an
 _PUT_IT = re.compile(r"\b(?:put|apply|use|using|putting|applying)\s+(?:it|this)\b", re.I)
 
 
-#: Ingredient categories the protocol places after the serum (step 3, thinnest to thickest).
-PLACED = ("active", "serum", "hydrator", "soothing")
+#: Ingredient categories that are step 3's actives (a vitamin C serum, a retinoid, niacinamide): what a listed
+#: order puts after the serum and what a walkthrough's step 3 names as the user's own.
+STEP_3_CATEGORIES = frozenset({"active", "serum"})
 
 
 def read_sequence(turn: "Turn", kb: KnowledgeBase, aspect: Optional[str]) -> Tuple[str, ...]:
@@ -374,7 +379,7 @@ def read_sequence(turn: "Turn", kb: KnowledgeBase, aspect: Optional[str]) -> Tup
         return ()
     stages = [s.id for s in kb.steps]
     products = {p.id: p.step for p in kb.products if p.step}
-    placed = {i.id for i in kb.ingredients if i.category in ("active", "serum")}
+    placed = {i.id for i in kb.ingredients if i.category in STEP_3_CATEGORIES}
     named = [str(v) for v in turn.entities.get("product") or ()]
     actives = [str(v) for v in turn.entities.get("ingredient") or ()]
     # the serum named, and nothing the protocol has no step for (a toner, an essence: their own notes say where)
@@ -393,7 +398,7 @@ def read_sequence(turn: "Turn", kb: KnowledgeBase, aspect: Optional[str]) -> Tup
 _PLACED_IT = re.compile(r"\b(?:it|this|that|they)\b", re.I)
 
 
-def referent(state: "State", kb: KnowledgeBase) -> Tuple[str, str]:
+def referent(state: "State") -> Tuple[str, str]:
     """What "it" is in an order question, as (its step, the words to say back): sunscreen just answered ("is
     SPF 15 enough?" … "does it go before or after my moisturiser?"), nothing for an active just answered (its
     own answer places it), else the serum."""
@@ -495,7 +500,7 @@ def read_frame(turn: "Turn", state: "State", kb: KnowledgeBase) -> Frame:
     consequence = bool(_CONSEQUENCE.search(turn.text))  # "and if I skip the wait?": what follows, not "No."
     inverted = yes_no and tx.asked(turn.text, kb.understanding.asks_harm)
     polarity = read_polarity(turn.text, verdict) if verdict and not (either_or or wh or consequence or inverted) else None
-    order = read_order(turn, kb, aspect, either_or, it=referent(state, kb))
+    order = read_order(turn, kb, aspect, either_or, it=referent(state))
     sequence = read_sequence(turn, kb, aspect)
     if sequence:
         trace.append(("read_sequence", " → ".join(sequence)))

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from . import text as tx
-from .frame import step_number
+from .frame import STEP_3_CATEGORIES, step_number
 from .schema import Fact, Ingredient, KnowledgeBase, SkinTone, SkinType, Step
 
 #: Concerns for which the protocol's darker-tones/hyperpigmentation section applies whatever the tone.
@@ -210,6 +210,11 @@ def skin_type(kb: KnowledgeBase, type_id: str) -> SkinType:
 
 def skin_tone(kb: KnowledgeBase, tone_id: str) -> SkinTone:
     return next(t for t in kb.skin_tones if t.id == tone_id)
+
+
+def short_label(ing: Ingredient) -> str:
+    """An ingredient's label without its examples ("retinoids (retinol, tretinoin …)" -> "retinoids")."""
+    return ing.label.split(" (")[0]
 
 
 def ingredient(kb: KnowledgeBase, ingredient_id: str) -> Ingredient:
@@ -563,6 +568,8 @@ def ingredient_answer(kb: KnowledgeBase, ctx: Context) -> Answer:
         w.say("actives_order", labels=" and ".join(i.label for i in placed))
         return w.answer("ingredient", _next(kb))
     advised = False
+    # a skin's section that suggests actives (oily skin: a salicylic cleanser, BHA) gives no caution about them
+    suggesting = {t.source for t in kb.skin_types if t.suggests_actives}
     for ing_id in ctx.ingredients:
         ing = ingredient(kb, ing_id)
         if _held(kb, p, ing, w):
@@ -574,8 +581,7 @@ def ingredient_answer(kb: KnowledgeBase, ctx: Context) -> Answer:
         personal = [f for type_id in ([t.id for t in _covered_types(kb, p)] if not pairing else list(ing.by_type))
                     for f in ing.by_type.get(type_id, [])]
         # a skin type's word on an active is a caution ("hold off … until tolerance"); a tone's is a suggestion
-        # … except where the skin's own section suggests the active (oily skin: a salicylic cleanser, BHA)
-        suggesting = {t.source for t in kb.skin_types if t.suggests_actives}
+        # … except where the skin's own section suggests the active
         cautions = [f for f in personal if f.source not in suggesting] if ing.category in CAUTION_CATEGORIES else []
         personal += list(ing.by_tone.get("darker", [])) if p.pigment_prone or pairing else []
         for n, fact in enumerate(cautions):
@@ -829,7 +835,7 @@ def lead(kb: KnowledgeBase, kind: str, ctx: Context, subject_words: Optional[str
         for item in ident.split("|"):
             kind_of, _, name = item.partition(":")
             if kind_of == "ingredient":
-                actives.append(ingredient(kb, name).label.split(" (")[0])
+                actives.append(short_label(ingredient(kb, name)))
                 continue
             if actives:
                 said.append(_together(kb, actives))
@@ -854,7 +860,7 @@ def lead(kb: KnowledgeBase, kind: str, ctx: Context, subject_words: Optional[str
     if group == "cure":
         return _cure(kb, ctx, w)
     if group == "stop_named":  # the actives named in a reaction report stop too
-        labels = [ingredient(kb, i).label.split(" (")[0] for i in ident.split("|")]
+        labels = [short_label(ingredient(kb, i)) for i in ident.split("|")]
         w.add(kb.safety.stop_named.text.format(labels=" and ".join(labels)), kb.safety.stop_named.source)
         return w.answer(kind)
     return safety(kb, kind)
@@ -948,8 +954,8 @@ def walkthrough(kb: KnowledgeBase, ctx: Context, index: int) -> Answer:
         w.add(say(kb, "walk_head", number=s.number, total=total, title=s.title, optional=optional), s.source)
     text, source = _treatments_text(kb, p) if s.id == "treatments" else (s.text, s.source)
     w.add(text, source)
-    yours = [ingredient(kb, i) for i in ctx.ingredients if any(x.id == i for x in kb.ingredients)]
-    yours = [i.label.split(" (")[0] for i in yours if i.category in ("active", "serum")]
+    known = {i.id: i for i in kb.ingredients}  # the user's actives, in the order they told them
+    yours = [short_label(known[i]) for i in ctx.ingredients if i in known and known[i].category in STEP_3_CATEGORIES]
     if s.id == "treatments" and yours and not p.gated:  # "I use retinol": this is where it goes on
         w.say("walk_your_actives", labels=" and ".join(yours))
     for t in _covered_types(kb, p):

@@ -977,6 +977,22 @@ def conditions_gate_actives(d: Draft) -> Optional[str]:
     return None
 
 
+def reaction_names(d: Draft) -> Optional[str]:
+    """What a reaction report itself names: the serum in an eye gets the eye's advice instead of the skin's;
+    actives the user uses stop too ("burning and peeling since I added retinol and a glycolic toner")."""
+    if d.tri.severity not in ("reaction", "emergency"):
+        return None
+    said = []
+    if d.tri.severity == "reaction" and tx.has(d.turn.text, d.kb.triage.eye_contact):
+        d.safety = ["eye" if k == "reaction" else k for k in d.safety]
+        said.append("in the eye")
+    actives = [i for i in d.turn.entities.get("ingredient") or () if ingredient(d.kb, i).category in GATED_CATEGORIES]
+    if actives:
+        d.safety.append("stop_named:" + "|".join(actives))
+        said.append(f"stop {actives}")
+    return ", ".join(said) or None
+
+
 def medical_question(d: Draft) -> Optional[str]:
     """A medical question ("is this mole normal?") that nothing else answered: only a doctor can."""
     if d.turn.intent == MEDICAL_INTENT and d.topic is None and not d.safety:
@@ -985,29 +1001,12 @@ def medical_question(d: Draft) -> Optional[str]:
     return None
 
 
-def _reaction_specifics(d: Draft) -> str:
-    """What a reaction report itself names: the serum in an eye gets the eye's advice instead of the skin's;
-    actives the user uses stop too ("burning and peeling since I added retinol and a glycolic toner")."""
-    if d.tri.severity not in ("reaction", "emergency"):
-        return ""
-    said = ""
-    if d.tri.severity == "reaction" and tx.has(d.turn.text, d.kb.triage.eye_contact):
-        d.safety = ["eye" if k == "reaction" else k for k in d.safety]
-        said += ", in the eye"
-    categories = {i.id: i.category for i in d.kb.ingredients}
-    actives = [i for i in d.turn.entities.get("ingredient") or () if categories.get(i) in GATED_CATEGORIES]
-    if actives:
-        d.safety.append("stop_named:" + "|".join(actives))
-        said += f", stop {actives}"
-    return said
-
-
 def safety_answers_alone(d: Draft) -> Optional[str]:
     """An emergency, a reaction, a flare, an approval claim or a procedure is the answer; after a reaction,
     routine advice waits for a doctor; "will it cure …?" gets the honest no instead of benefits."""
     if d.tri.severity in INTERRUPTING or d.tri.claim in ALONE_CLAIMS or (d.tri.procedure and not d.area):
         d.topic = None
-        return "safety only" + _reaction_specifics(d)
+        return "safety only"
     if d.state.reaction and not d.tri.severity and not d.tri.cleared:
         d.safety = [f"{d.state.reaction}_remembered"] + d.safety
         if d.topic is None or d.topic in SERUM_USE_TOPICS or (d.topic == "not_covered" and not d.area):
@@ -1099,7 +1098,7 @@ STEPS = (area_beyond_face, walkthrough_continues, main_topic, walkthrough_asked,
          order_of_several, named_thing_narrows, time_of_day_routine, body_area, routine_asked_beside, product_without_type,
          profile_with_request, correction_resumes, profile_resumes, serum_aspect, order_follow_up, pairing_is_layering, named_step, pushback_restates, step_optional, ingredient_first,
          statement_acknowledged, gap_follow_up, gap_or_verdict,
-         conditions_gate_actives, safety_answers_alone, medical_question, referral_is_the_answer, second_question)
+         conditions_gate_actives, safety_answers_alone, reaction_names, medical_question, referral_is_the_answer, second_question)
 
 
 #: "too much" said of how often ("every night is too much?", "twice a day too much?"), not of the amount.

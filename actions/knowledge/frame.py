@@ -427,13 +427,11 @@ def read_order(turn: "Turn", kb: KnowledgeBase, aspect: Optional[str], either_or
         stage = stage_of_product.get(str(e.get("value")))
         if stage and all(stages.index(stage) != n for n, _, _ in named):
             named.append((stages.index(stage), e["start"], turn.text[e["start"]:e["end"]]))
-    if not it[0]:
-        return ()
-    it_stage = stages.index(it[0])
-    pronoun = (_PUT_IT if it[0] == "apply_serum" else _PLACED_IT).search(turn.text)
-    if len(named) == 1 and named[0][0] != it_stage and pronoun and pronoun.start() < named[0][1]:
-        # "do I put it on before or after washing my face?": "it" is the serum
-        named.append((it_stage, pronoun.start(), it[1]))
+    pronoun = (_PUT_IT if it[0] == "apply_serum" else _PLACED_IT).search(turn.text) if it[0] else None
+    if len(named) == 1 and pronoun and named[0][0] != stages.index(it[0]) and pronoun.start() < named[0][1]:
+        # "do I put it on before or after washing my face?": "it" is the serum (no "it" after an active: its
+        # own answer places it)
+        named.append((stages.index(it[0]), pronoun.start(), it[1]))
     if len(named) != 2:
         return ()
     asked = min(named, key=lambda n: n[1])[2]  # what the user asks about: the one named first

@@ -200,6 +200,8 @@ def test_it_in_an_order_question_is_what_the_conversation_was_about(frame, last,
 def test_it_after_an_active_is_left_to_the_actives_own_answer(frame):
     last = State(last_topic="ingredient", ingredients=["retinoid"])
     assert frame("and that still goes before moisturiser, right?", last).order == ()
+    # … but two things named are still put in order
+    assert frame("does spf go before or after moisturiser?", last).order[:2] == ("moisturiser", "spf")
 
 
 def test_three_named_things_in_an_order_question_are_a_sequence(frame):

@@ -312,6 +312,15 @@ def _first(text: str, these: Sequence[str], those: Sequence[str]) -> bool:
         (min(mine)[0] < min(theirs)[0] or min(mine)[1] > min(theirs)[1])
 
 
+#: A follow-up this short that names only a time of day ("and at night?", "what about mornings?") asks the
+#: last answer again for that time.
+BARE_TIME_WORDS = 5
+
+
+def _bare_time(turn: "Turn") -> bool:
+    return bool(turn.time) and set(turn.entities) == {"time_of_day"} and len(turn.text.split()) <= BARE_TIME_WORDS
+
+
 def _asked_together(text: str, groups: Sequence[Sequence[str]]) -> bool:
     """A word of every group stands in one question sentence (a gap's or a verdict's ``asks``)."""
     return any(all(tx.has(text[a:b], group) for group in groups) for a, b in tx.question_spans(text))
@@ -490,6 +499,9 @@ def read_frame(turn: "Turn", state: "State", kb: KnowledgeBase) -> Frame:
             verdict = find_verdict(kb, said, earlier, time, telling=statement)
             if verdict:
                 subject, subject_from = earlier, "context"
+    if verdict is None and subject is None and _bare_time(turn):
+        # "and at night?" right after how often: whether the serum is used then too
+        verdict = next((v for v in kb.verdicts if v.follows_time and v.follows_time == state.last_topic), None)
     if gap and verdict and gap.cues and _first(turn.text, verdict.cues, gap.cues):
         # "do i have to take my makeup off first or can i put it on over foundation": the cleanse step answers
         # the question asked first, not "makeup isn't covered"

@@ -211,6 +211,8 @@ class Verdict(Strict):
     unless_words: List[str] = []
     #: not when the message asks about a subject of these kinds ("ingredient", "product"): only of the serum
     not_of: List[str] = []
+    #: the topic after whose answer a bare time of day ("and at night?" after how often) asks this verdict
+    follows_time: Optional[str] = None
     by_profile: Dict[str, str] = {}
     #: question words after which the answer starts "No." ("can I skip …?") or "Yes." ("do I need …?");
     #: the earliest in the question decides

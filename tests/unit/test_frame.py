@@ -113,6 +113,16 @@ def test_yes_no_questions_whose_words_the_verdict_asks_for(frame, text, verdict)
     assert (f.verdict, f.gap) == (verdict, None)
 
 
+@pytest.mark.parametrize("last, text, verdict", [
+    ("frequency", "and at night?", "serum_time_ok"),  # after how often: used at night too
+    ("frequency", "what about in the morning?", "serum_time_ok"),
+    ("routine", "and at night?", None),  # after the routine: the evening routine, no yes/no
+    ("frequency", "and at night with retinol?", None),  # names something: not a bare time
+])
+def test_a_bare_time_after_how_often_asks_whether_then_too(frame, last, text, verdict):
+    assert frame(text, State(last_topic=last)).verdict == verdict
+
+
 @pytest.mark.parametrize("text", [
     "my face is flaky and tight especially in winter, what kind of moisturiser after the serum",  # not sunscreen
     "running late most mornings, can i just skip the waiting part?",  # no workout

@@ -343,6 +343,8 @@ def _topic(turn: Turn, state: State, cued: List[str], safety: List[str]) -> Opti
             return "ingredient"
         if product not in (None, "serum"):
             return "product"
+        if turn.intent == "followup" and time and turn.has("concern"):
+            return "profile"  # "and at night for the marks?" after sunscreen: what the night does for them
         if turn.intent == "followup" or (time and len(turn.text.split()) <= SHORT_FOLLOW_UP):
             last = state.last_topic or "routine"
             # "and in the morning?" after an answer that is the same morning and night: the routine then

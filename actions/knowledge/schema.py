@@ -296,6 +296,9 @@ class Triage(Strict):
     chronic: List[str]
     not_used: List[str]
     habitual: List[str]
+    #: an account of how the user applied things ("my hyaluronic 30 sec after the serum, whoops"): a slip in the
+    #: routine, not a reaction, when it names no sign or sensation
+    application_slip: List[str] = []
     about_sensation: List[str]
     past_reaction: List[str]
     present: List[str]

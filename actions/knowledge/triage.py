@@ -171,6 +171,9 @@ def reported_reaction(r: _Reading) -> bool:
     asks = _ASKS_WHETHER.match(r.text)
     if asks and r.has(r.kb.understanding.asks_harm) and not (r.terms("symptom") or r.has(r.kb.triage.signs)):
         return False  # "would it be bad to use my LED mask after the serum?" asks, and names no sign of a reaction
+    if r.has(r.kb.triage.application_slip) and not (r.terms("symptom") or r.has(r.kb.triage.signs)
+                                                   or r.has(r.kb.triage.worsening)):
+        return False  # "been putting my hyaluronic on 30 sec after the serum, whoops": how it was applied
     return not describes_skin or r.has(r.kb.triage.product_link) or r.has(r.kb.triage.worsening)
 
 

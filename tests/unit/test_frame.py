@@ -107,6 +107,8 @@ def test_either_or_questions_get_the_protocols_verdict(frame):
     ("just on the face?", "neck_too"),
     ("can I put it on over my makeup to save time?", "makeup_off"),
     ("so mornings are fine too?", "serum_time_ok"),
+    ("should i just put moisturizer on anyway?", "wait_to_absorb"),
+    ("can i do moisturizer yet", "wait_to_absorb"),
 ])
 def test_yes_no_questions_whose_words_the_verdict_asks_for(frame, text, verdict):
     f = frame(text)
@@ -121,6 +123,15 @@ def test_yes_no_questions_whose_words_the_verdict_asks_for(frame, text, verdict)
 ])
 def test_a_bare_time_after_how_often_asks_whether_then_too(frame, last, text, verdict):
     assert frame(text, State(last_topic=last)).verdict == verdict
+
+
+@pytest.mark.parametrize("text, polarity", [
+    ("forgot it 4 days on vacation, should i use double now to catch up", "no"),
+    ("a pea for my whole face, is that enough?", "yes"),
+])
+def test_enough_is_yes_and_doubling_is_no(frame, text, polarity):
+    f = frame(text)
+    assert (f.verdict, f.polarity) == ("pea_enough", polarity)
 
 
 @pytest.mark.parametrize("text", [

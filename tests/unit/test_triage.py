@@ -88,6 +88,16 @@ def test_concerns_and_denials_are_not_reactions(read, text):
     assert read(text).severity in (None, "mild")
 
 
+@pytest.mark.parametrize("text, severity", [
+    # how it was applied, even when the classifier guesses a reaction report
+    ("i've been putting my hyaluronic on literally 30 sec after the serum, whoops", None),
+    # a sign named beside the slip is still a reaction
+    ("put my retinol on right after the serum, whoops, now my face is burning and red", "reaction"),
+])
+def test_a_slip_in_the_routine_is_no_reaction_unless_a_sign_is_named(read, text, severity):
+    assert read(text, intent="report_reaction").severity == severity
+
+
 @pytest.mark.parametrize("text", ["now my eyelids are puffing up too", "my lips look a bit puffy now"])
 def test_puffiness_after_a_reaction_told_earlier_is_an_emergency(kb, entities_of, text):
     assert triage(text, entities_of(text), kb, earlier="reaction").severity == "emergency"
